@@ -241,4 +241,3 @@ func (s *Service) DeleteSource(ctx context.Context, projectID, id int64) error {
 		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionDelete, EntityType: "source", EntityID: id, Label: src.Name, Before: src})
 	}))
 }
-
