@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
+	"github.com/ferry-migrate/ferry/internal/logging"
 )
 
 // Actions recorded in the log.
@@ -34,7 +35,6 @@ type Actor struct {
 var System = Actor{Name: "system"}
 
 type actorKey struct{}
-type requestIDKey struct{}
 
 // WithActor returns ctx carrying the actor that changes made under it are attributed to.
 func WithActor(ctx context.Context, a Actor) context.Context {
@@ -47,17 +47,6 @@ func ActorFrom(ctx context.Context) Actor {
 		return a
 	}
 	return System
-}
-
-// WithRequestID returns ctx carrying the id of the request that causes changes.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// RequestIDFrom returns the request id in ctx, or "".
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
 }
 
 // Entry is one row of the audit log.
@@ -100,7 +89,7 @@ func Record(ctx context.Context, tx *gorm.DB, c Change) error {
 		EntityType:  c.EntityType,
 		EntityID:    c.EntityID,
 		EntityLabel: c.Label,
-		RequestID:   RequestIDFrom(ctx),
+		RequestID:   logging.RequestID(ctx),
 	}
 	if actor.ID != 0 {
 		id := actor.ID

@@ -1,0 +1,207 @@
+// Command ferry is Ferry's one binary: `ferry serve` runs the console, and
+// the other subcommands script the tasks an engineer runs from a terminal.
+// All wiring of the application happens here.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/config"
+	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/logging"
+	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/static"
+	"github.com/ferry-migrate/ferry/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `Ferry plans and runs the migration of an organisation's users into Okta.
+
+Usage:
+  ferry serve [flags]                              run the web console (see ferry serve -h)
+  ferry token create --user EMAIL --name NAME      create a personal API token and print it once
+  ferry version                                    print the version
+
+Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ferry:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "token":
+		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "ferry", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// app is the wired application shared by the subcommands.
+type app struct {
+	cfg  *config.Config
+	log  *slog.Logger
+	db   *db.DB
+	auth *auth.Service
+	plan *plan.Service
+}
+
+func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
+	logger, err := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	database, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("cannot start: %w", err)
+	}
+	authSvc := auth.NewService(database, auth.Options{SessionTTL: cfg.SessionTTL})
+	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: plan.NewService(database, authSvc)}, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	a, err := open(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+
+	assets, err := static.New("/static")
+	if err != nil {
+		return err
+	}
+	srv := web.New(a.auth, a.plan, audit.NewReader(a.db.Read), a.db, assets, a.log, web.Options{
+		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (set FERRY_ADDR to another address): %w", cfg.Addr, err)
+	}
+	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+
+	fmt.Fprintf(stdout, "Ferry %s is running at %s (database: %s)\n", version, cfg.PublicURL(), a.db.Location)
+	if err := firstRun(ctx, a, stdout); err != nil {
+		return err
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "Shutting down…")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return httpServer.Shutdown(shutdownCtx)
+}
+
+// firstRun makes sure somebody can sign in: it creates the first admin from
+// FERRY_ADMIN_EMAIL/FERRY_ADMIN_PASSWORD, or prints a one-time setup link.
+func firstRun(ctx context.Context, a *app, stdout io.Writer) error {
+	n, err := a.auth.CountAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "Sign in at %s/signin\n", a.cfg.PublicURL())
+		return nil
+	}
+	if a.cfg.AdminEmail != "" {
+		acct, err := a.auth.CreateAccount(audit.WithActor(ctx, audit.System), auth.AccountInput{
+			Email: a.cfg.AdminEmail, Name: "Administrator", Password: a.cfg.AdminPassword, IsAdmin: true})
+		if err != nil {
+			return fmt.Errorf("create the first admin from FERRY_ADMIN_EMAIL: %w", err)
+		}
+		fmt.Fprintf(stdout, "Created the first admin %s from FERRY_ADMIN_EMAIL. Sign in at %s/signin\n", acct.Email, a.cfg.PublicURL())
+		return nil
+	}
+	secret := a.auth.NewSetupSecret()
+	fmt.Fprintf(stdout, "\nNo account exists yet. Create the first admin here (the link works once, until Ferry restarts):\n\n    %s/setup?secret=%s\n\n", a.cfg.PublicURL(), secret)
+	return nil
+}
+
+func tokenCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: ferry token create --user EMAIL --name NAME")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	user := fs.String("user", "", "email of the account the token acts as")
+	name := fs.String("name", "", "what the token is for, e.g. 'nightly staging script'")
+	dataDir := fs.String("data-dir", "", "data directory (default FERRY_DATA_DIR or ./data)")
+	dbURL := fs.String("database-url", "", "database DSN (default FERRY_DATABASE_URL)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *user == "" || *name == "" {
+		return errors.New("both --user and --name are required")
+	}
+	var cfgArgs []string
+	if *dataDir != "" {
+		cfgArgs = append(cfgArgs, "-data-dir", *dataDir)
+	}
+	if *dbURL != "" {
+		cfgArgs = append(cfgArgs, "-database-url", *dbURL)
+	}
+	cfg, err := config.Load(cfgArgs, getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	a, err := open(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	acct, err := a.auth.FindAccountByEmail(ctx, *user)
+	if err != nil {
+		return fmt.Errorf("no account with email %q", *user)
+	}
+	ctx = audit.WithActor(ctx, audit.Actor{ID: acct.ID, Name: acct.Name + " <" + acct.Email + "> (CLI)"})
+	value, _, err := a.auth.CreateAPIToken(ctx, acct.ID, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Created API token %q for %s. It is shown once; store it now:\n", *name, acct.Email)
+	fmt.Fprintln(stdout, value)
+	return nil
+}

@@ -1,0 +1,164 @@
+// Package config reads Ferry's typed configuration from command-line flags
+// and FERRY_* environment variables (flags win), applies defaults that work
+// on a fresh machine, and validates it once at start-up.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `ferry serve` needs.
+type Config struct {
+	Addr        string
+	BaseURL     string
+	DataDir     string
+	DatabaseURL string
+	LogFormat   string
+	LogLevel    string
+	// AdminEmail and AdminPassword create the first admin for scripted setups.
+	AdminEmail    string
+	AdminPassword string
+	SessionTTL    time.Duration
+	// InsecureCookies drops the Secure flag, for plain-HTTP hosts other than localhost.
+	InsecureCookies bool
+}
+
+// setting describes one configuration value: its flag, environment variable,
+// default and help text. docs/configuration.md is written from the same list.
+type setting struct {
+	flag, env, def, help string
+	set                  func(c *Config, v string) error
+}
+
+func settings() []setting {
+	str := func(dst func(c *Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *dst(c) = v; return nil }
+	}
+	return []setting{
+		{"addr", "FERRY_ADDR", ":8080", "listen address (host:port)", str(func(c *Config) *string { return &c.Addr })},
+		{"base-url", "FERRY_BASE_URL", "", "public URL of the console, used in printed links (default http://localhost:PORT)", str(func(c *Config) *string { return &c.BaseURL })},
+		{"data-dir", "FERRY_DATA_DIR", "./data", "directory for the embedded SQLite database and other files (created if missing)", str(func(c *Config) *string { return &c.DataDir })},
+		{"database-url", "FERRY_DATABASE_URL", "", "database DSN overriding the SQLite file: a SQLite path, file:PATH, or postgres://user:pass@host/db", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"log-format", "FERRY_LOG_FORMAT", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},
+		{"log-level", "FERRY_LOG_LEVEL", "info", "log level: debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"admin-email", "FERRY_ADMIN_EMAIL", "", "email of the first admin, created at start-up when no account exists", str(func(c *Config) *string { return &c.AdminEmail })},
+		{"admin-password", "FERRY_ADMIN_PASSWORD", "", "password of that first admin (at least 12 characters); prefer the environment variable to the flag", str(func(c *Config) *string { return &c.AdminPassword })},
+		{"session-ttl", "FERRY_SESSION_TTL", "12h", "how long a sign-in lasts (Go duration, 5m to 720h)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration such as 12h or 30m")
+			}
+			c.SessionTTL = d
+			return nil
+		}},
+		{"insecure-cookies", "FERRY_INSECURE_COOKIES", "false", "send cookies without the Secure flag (only for plain HTTP on a host other than localhost)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			c.InsecureCookies = b
+			return nil
+		}},
+	}
+}
+
+// Load parses args (without the command name) over the environment.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	values := map[string]*string{}
+	for _, s := range settings() {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		values[s.flag] = fs.String(s.flag, def, s.help+" ["+s.env+"]")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var errs []error
+	for _, s := range settings() {
+		if err := s.set(c, *values[s.flag]); err != nil {
+			errs = append(errs, fmt.Errorf("%s (-%s): %w", s.env, s.flag, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(env, format string, a ...any) { errs = append(errs, fmt.Errorf(env+": "+format, a...)) }
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("FERRY_ADDR", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("FERRY_ADDR", "port %q is not a number between 0 and 65535", port)
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("FERRY_BASE_URL", "%q is not an http(s) URL", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	if c.DataDir == "" {
+		bad("FERRY_DATA_DIR", "must not be empty")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("FERRY_LOG_FORMAT", "%q must be text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("FERRY_LOG_LEVEL", "%q must be debug, info, warn or error", c.LogLevel)
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		bad("FERRY_ADMIN_EMAIL", "FERRY_ADMIN_EMAIL and FERRY_ADMIN_PASSWORD must be set together")
+	}
+	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 720*time.Hour {
+		bad("FERRY_SESSION_TTL", "%s must be between 5m and 720h", c.SessionTTL)
+	}
+	return errors.Join(errs...)
+}
+
+// PublicURL is the URL people use to reach the console.
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return c.BaseURL
+	}
+	host, port, _ := net.SplitHostPort(c.Addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Markdown renders the settings as the table in docs/configuration.md.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| environment variable | flag | default | meaning |\n|---|---|---|---|\n")
+	for _, s := range settings() {
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "| `%s` | `-%s` | `%s` | %s |\n", s.env, s.flag, def, s.help)
+	}
+	return b.String()
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/ferry-migrate/ferry/internal/auth"
+)
+
+// routes registers every route of the console and the API, each with the
+// access rule it needs. A route registered any other way would have no rule;
+// the role test fails when a route is missing here.
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(s.requestContext, middleware.Recover(), securityHeaders, middleware.BodyLimit(bodyLimit(s.opts.MaxBodyBytes)), s.session, s.csrf())
+
+	r := s.handle
+	// Console.
+	r("GET", "/healthz", s.healthz, public())
+	r("GET", "/static/*", echo.WrapHandler(s.assets.Handler()), public())
+	r("GET", "/", s.home, public())
+	r("GET", "/signin", s.signInForm, public())
+	r("POST", "/signin", s.signIn, public())
+	r("POST", "/signout", s.signOut, signedIn())
+	r("GET", "/setup", s.setupForm, public())
+	r("POST", "/setup", s.setup, public())
+	r("GET", "/account/password", s.passwordForm, signedIn())
+	r("POST", "/account/password", s.changePassword, signedIn())
+	r("GET", "/roles", s.rolesPage, signedIn())
+	r("GET", "/tokens", s.tokensPage, signedIn())
+	r("POST", "/tokens", s.createToken, signedIn())
+	r("GET", "/tokens/:id/revoke", s.revokeTokenConfirm, signedIn())
+	r("POST", "/tokens/:id/revoke", s.revokeToken, signedIn())
+	r("GET", "/accounts", s.accountsPage, adminOnly())
+	r("GET", "/accounts/new", s.accountNewForm, adminOnly())
+	r("POST", "/accounts", s.createAccount, adminOnly())
+	r("GET", "/accounts/:id", s.accountEditForm, adminOnly())
+	r("POST", "/accounts/:id", s.updateAccount, adminOnly())
+	r("POST", "/accounts/:id/password", s.resetPassword, adminOnly())
+
+	// Projects.
+	r("GET", "/projects", s.projectsPage, signedIn())
+	r("GET", "/projects/new", s.projectNewForm, signedIn())
+	r("POST", "/projects", s.createProject, signedIn())
+	r("GET", "/projects/:pid", s.overviewPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/settings", s.projectSettingsForm, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/settings", s.updateProject, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/delete", s.deleteProjectConfirm, inProject(auth.PermProjectDelete))
+	r("POST", "/projects/:pid/delete", s.deleteProject, inProject(auth.PermProjectDelete))
+
+	r("GET", "/projects/:pid/people", s.peoplePage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/people/new", s.userTypeNewForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/people", s.createUserType, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/people/:id/edit", s.userTypeEditForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/people/:id", s.updateUserType, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/people/:id/delete", s.deleteUserTypeConfirm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/people/:id/delete", s.deleteUserType, inProject(auth.PermPlanEdit))
+
+	r("GET", "/projects/:pid/sources", s.sourcesPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/sources/new", s.sourceNewForm, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/sources", s.createSource, inProject(auth.PermSourceEdit))
+	r("GET", "/projects/:pid/sources/:id/edit", s.sourceEditForm, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/sources/:id", s.updateSource, inProject(auth.PermSourceEdit))
+	r("GET", "/projects/:pid/sources/:id/delete", s.deleteSourceConfirm, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/sources/:id/delete", s.deleteSource, inProject(auth.PermSourceEdit))
+
+	r("GET", "/projects/:pid/applications", s.applicationsPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/applications/new", s.applicationNewForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/applications", s.createApplication, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/applications/:id/edit", s.applicationEditForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/applications/:id", s.updateApplication, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/applications/:id/delete", s.deleteApplicationConfirm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/applications/:id/delete", s.deleteApplication, inProject(auth.PermPlanEdit))
+
+	r("GET", "/projects/:pid/goals", s.goalsPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/goals", s.updateGoals, inProject(auth.PermPlanEdit))
+
+	r("GET", "/projects/:pid/members", s.membersPage, inProject(auth.PermMembersRead))
+	r("POST", "/projects/:pid/members", s.addMember, inProject(auth.PermMembersManage))
+	r("POST", "/projects/:pid/members/:id", s.updateMember, inProject(auth.PermMembersManage))
+	r("GET", "/projects/:pid/members/:id/remove", s.removeMemberConfirm, inProject(auth.PermMembersManage))
+	r("POST", "/projects/:pid/members/:id/remove", s.removeMember, inProject(auth.PermMembersManage))
+
+	r("GET", "/projects/:pid/audit", s.auditPage, inProject(auth.PermAuditRead))
+
+	// JSON API: personal API tokens only, never cookies.
+	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }
+	api("GET", "/openapi.json", s.openAPIDocument, public())
+	api("GET", "/projects", s.apiListProjects, signedIn())
+	api("POST", "/projects", s.apiCreateProject, signedIn())
+	api("GET", "/projects/:pid", s.apiGetProject, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid", s.apiUpdateProject, inProject(auth.PermPlanEdit))
+	api("DELETE", "/projects/:pid", s.apiDeleteProject, inProject(auth.PermProjectDelete))
+	api("GET", "/projects/:pid/readiness", s.apiReadiness, inProject(auth.PermProjectRead))
+
+	api("GET", "/projects/:pid/user-types", s.apiListUserTypes, inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/user-types", s.apiCreateUserType, inProject(auth.PermPlanEdit))
+	api("GET", "/projects/:pid/user-types/:id", s.apiGetUserType, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/user-types/:id", s.apiUpdateUserType, inProject(auth.PermPlanEdit))
+	api("DELETE", "/projects/:pid/user-types/:id", s.apiDeleteUserType, inProject(auth.PermPlanEdit))
+
+	api("GET", "/projects/:pid/sources", s.apiListSources, inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/sources", s.apiCreateSource, inProject(auth.PermSourceEdit))
+	api("GET", "/projects/:pid/sources/:id", s.apiGetSource, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/sources/:id", s.apiUpdateSource, inProject(auth.PermSourceEdit))
+	api("DELETE", "/projects/:pid/sources/:id", s.apiDeleteSource, inProject(auth.PermSourceEdit))
+
+	api("GET", "/projects/:pid/applications", s.apiListApplications, inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/applications", s.apiCreateApplication, inProject(auth.PermPlanEdit))
+	api("GET", "/projects/:pid/applications/:id", s.apiGetApplication, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/applications/:id", s.apiUpdateApplication, inProject(auth.PermPlanEdit))
+	api("DELETE", "/projects/:pid/applications/:id", s.apiDeleteApplication, inProject(auth.PermPlanEdit))
+
+	api("GET", "/projects/:pid/goals", s.apiGetGoals, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/goals", s.apiUpdateGoals, inProject(auth.PermPlanEdit))
+}
+
+// handle registers one route with its access rule.
+func (s *Server) handle(method, path string, h echo.HandlerFunc, a access) {
+	s.access[method+" "+path] = a
+	s.echo.Add(method, path, h, s.authorize(a))
+}
+
+// bodyLimit renders a byte count the way echo's BodyLimit middleware reads it.
+func bodyLimit(n int64) string { return strconv.FormatInt(n, 10) }
