@@ -504,7 +504,11 @@ func humanWait(d time.Duration) string {
 		}
 		return fmt.Sprintf("%d seconds", secs)
 	}
-	return fmt.Sprintf("%d minutes", int(math.Ceil(d.Minutes())))
+	mins := int(math.Ceil(d.Minutes()))
+	if mins == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", mins)
 }
 
 // FindSession returns the account signed in with the cookie value token.

@@ -63,14 +63,15 @@ const (
 	PermProjectDelete Permission = "project.delete"
 )
 
-// permissionInfo describes each permission for the generated docs/roles.md.
-type permissionInfo struct {
+// PermissionInfo describes a permission for people (the roles page, docs/roles.md).
+type PermissionInfo struct {
 	Perm        Permission
 	Description string
 }
 
-func permissions() []permissionInfo {
-	return []permissionInfo{
+// Permissions lists every project permission with its description.
+func Permissions() []PermissionInfo {
+	return []PermissionInfo{
 		{PermProjectRead, "Read the project: overview, people, sources, applications, goals"},
 		{PermPlanEdit, "Edit the project settings, user types, applications and goals"},
 		{PermSourceEdit, "Edit source systems: owners, access, credential and group decisions"},
@@ -137,7 +138,7 @@ func RolesMarkdown() string {
 		}
 		return " – |"
 	}
-	for _, p := range permissions() {
+	for _, p := range Permissions() {
 		fmt.Fprintf(&b, "| `%s` | %s |", p.Perm, p.Description)
 		for _, r := range Roles() {
 			b.WriteString(mark(Can(false, r, p.Perm)))
