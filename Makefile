@@ -1,0 +1,44 @@
+# Ferry: `make run` starts the console, `make test` runs every test.
+export CGO_ENABLED := 1
+GO        ?= go
+BIN       := bin/ferry
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+
+.PHONY: help generate build run test test-short bench lint check-generated docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+generate: ## regenerate templ components (committed)
+	$(GO) tool templ generate
+
+build: ## build bin/ferry
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ferry
+
+run: build ## start the console at http://localhost:8080 on ./data/ferry.db
+	./$(BIN) serve
+
+test: lint ## run every test, browser tests included
+	$(GO) test -count=1 ./...
+
+test-short: ## run the tests without the browser
+	$(GO) test -short -count=1 ./...
+
+bench: ## run the benchmarks; each figure prints as "BENCH <name> <value> <unit>"
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./... | grep '^BENCH' || true
+
+lint: check-generated ## gofmt, go vet and the generated-code check
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+check-generated: ## fail when `go tool templ generate` would change committed files
+	@$(GO) tool templ generate >/dev/null 2>&1
+	@changed=$$(git status --porcelain -- '*_templ.go'); if [ -n "$$changed" ]; then \
+		echo "generated templ code is stale; run 'make generate' and commit:"; echo "$$changed"; exit 1; fi
+
+docs: ## regenerate docs/roles.md from the permission matrix
+	$(GO) test ./internal/auth -run TestRolesDocIsCurrent -update >/dev/null
+
+clean: ## remove build output (not ./data)
+	rm -rf bin

@@ -1,0 +1,220 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/db/dbtest"
+	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/static"
+	"github.com/ferry-migrate/ferry/web"
+)
+
+// testApp is a running console on a fresh database, with the services for
+// arranging data directly.
+type testApp struct {
+	t      testing.TB
+	DB     *db.DB
+	Clock  *dbtest.Clock
+	Auth   *auth.Service
+	Plan   *plan.Service
+	Server *web.Server
+	HTTP   *httptest.Server
+	Logs   *bytes.Buffer
+}
+
+const testPassword = "correct horse battery staple"
+
+func newTestApp(t testing.TB) *testApp {
+	t.Helper()
+	clock := dbtest.NewClock()
+	d := dbtest.MustOpen(t, clock)
+	authSvc := auth.NewService(d, auth.Options{Now: clock.Now, Argon2: auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
+	planSvc := plan.NewService(d, authSvc)
+	assets, err := static.New("/static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := web.New(authSvc, planSvc, audit.NewReader(d.Read), d, assets, logger, web.Options{})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Server: srv, HTTP: hs, Logs: logs}
+}
+
+// mustAccount creates an account directly through the service.
+func (a *testApp) mustAccount(email, name string, admin bool) *auth.Account {
+	a.t.Helper()
+	acct, err := a.Auth.CreateAccount(context.Background(), auth.AccountInput{Email: email, Name: name, Password: testPassword, IsAdmin: admin})
+	if err != nil {
+		a.t.Fatalf("create account %s: %v", email, err)
+	}
+	return acct
+}
+
+// mustProject creates a project led by lead.
+func (a *testApp) mustProject(lead *auth.Account, name string) *plan.Project {
+	a.t.Helper()
+	ctx := audit.WithActor(context.Background(), audit.Actor{ID: lead.ID, Name: lead.Name})
+	p, err := a.Plan.CreateProject(ctx, lead.ID, plan.ProjectInput{Name: &name})
+	if err != nil {
+		a.t.Fatalf("create project: %v", err)
+	}
+	return p
+}
+
+// mustMember adds acct to project p with role.
+func (a *testApp) mustMember(p *plan.Project, acct *auth.Account, role auth.Role) {
+	a.t.Helper()
+	if _, err := a.Auth.AddMember(context.Background(), p.ID, acct.Email, role); err != nil {
+		a.t.Fatalf("add member: %v", err)
+	}
+}
+
+// browser is an HTTP client with its own cookies, like one browser.
+type browser struct {
+	t   testing.TB
+	app *testApp
+	c   *http.Client
+}
+
+func (a *testApp) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: a.t, app: a, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// signedIn returns a browser signed in as acct.
+func (a *testApp) signedIn(acct *auth.Account) *browser {
+	b := a.browser()
+	res := b.post("/signin", url.Values{"email": {acct.Email}, "password": {testPassword}})
+	if res.StatusCode != http.StatusSeeOther {
+		a.t.Fatalf("sign in as %s: status %d: %s", acct.Email, res.StatusCode, res.Body)
+	}
+	return b
+}
+
+type response struct {
+	StatusCode int
+	Header     http.Header
+	Body       string
+}
+
+func (r response) doc(t testing.TB) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (b *browser) do(req *http.Request) response {
+	b.t.Helper()
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return response{StatusCode: res.StatusCode, Header: res.Header, Body: string(body)}
+}
+
+func (b *browser) get(path string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.app.HTTP.URL+path, nil)
+	return b.do(req)
+}
+
+// csrf returns the browser's CSRF token, fetching a page first if needed.
+func (b *browser) csrf() string {
+	u, _ := url.Parse(b.app.HTTP.URL)
+	for _, ck := range b.c.Jar.Cookies(u) {
+		if ck.Name == "ferry_csrf" {
+			return ck.Value
+		}
+	}
+	b.get("/signin")
+	for _, ck := range b.c.Jar.Cookies(u) {
+		if ck.Name == "ferry_csrf" {
+			return ck.Value
+		}
+	}
+	b.t.Fatal("no CSRF cookie")
+	return ""
+}
+
+// post submits a form with the CSRF token, as the page's form would.
+func (b *browser) post(path string, form url.Values) response {
+	b.t.Helper()
+	if form.Get("_csrf") == "" {
+		form.Set("_csrf", b.csrf())
+	}
+	return b.postRaw(path, form)
+}
+
+// postRaw submits a form exactly as given (no CSRF token added).
+func (b *browser) postRaw(path string, form url.Values) response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.app.HTTP.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// api calls the JSON API with a bearer token (empty for none).
+func (a *testApp) api(token, method, path string, body any) response {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			rd = strings.NewReader(s)
+		} else {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, _ := http.NewRequest(method, a.HTTP.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{StatusCode: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+// mustToken creates an API token for acct.
+func (a *testApp) mustToken(acct *auth.Account) string {
+	a.t.Helper()
+	v, _, err := a.Auth.CreateAPIToken(context.Background(), acct.ID, "test")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return v
+}
+
+// fieldError returns the message shown next to a form field.
+func fieldError(t testing.TB, r response, field string) string {
+	t.Helper()
+	return strings.TrimSpace(r.doc(t).Find("#f-" + field + "-error").Text())
+}
