@@ -1,0 +1,86 @@
+package config_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-migrate/ferry/internal/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsWorkOnAFreshMachine(t *testing.T) {
+	c, err := config.Load(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.LogFormat != "text" || c.SessionTTL != 12*time.Hour || c.InsecureCookies {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if got := c.PublicURL(); got != "http://localhost:8080" {
+		t.Fatalf("PublicURL = %q", got)
+	}
+}
+
+func TestFlagsOverrideEnvironment(t *testing.T) {
+	c, err := config.Load([]string{"-addr", "127.0.0.1:9000"}, env(map[string]string{"FERRY_ADDR": ":7000", "FERRY_LOG_FORMAT": "json", "FERRY_DATABASE_URL": "postgres://u@h/db"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9000" || c.LogFormat != "json" || c.DatabaseURL != "postgres://u@h/db" {
+		t.Fatalf("got %+v", c)
+	}
+	if c.PublicURL() != "http://127.0.0.1:9000" {
+		t.Fatalf("PublicURL = %q", c.PublicURL())
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"address without port", map[string]string{"FERRY_ADDR": "localhost"}, nil, "FERRY_ADDR"},
+		{"port out of range", map[string]string{"FERRY_ADDR": ":70000"}, nil, "FERRY_ADDR"},
+		{"unknown log format", map[string]string{"FERRY_LOG_FORMAT": "xml"}, nil, "FERRY_LOG_FORMAT"},
+		{"unknown log level", map[string]string{"FERRY_LOG_LEVEL": "loud"}, nil, "FERRY_LOG_LEVEL"},
+		{"admin email without password", map[string]string{"FERRY_ADMIN_EMAIL": "a@example.com"}, nil, "FERRY_ADMIN_PASSWORD"},
+		{"session TTL not a duration", map[string]string{"FERRY_SESSION_TTL": "forever"}, nil, "FERRY_SESSION_TTL"},
+		{"session TTL too short", map[string]string{"FERRY_SESSION_TTL": "1s"}, nil, "FERRY_SESSION_TTL"},
+		{"insecure cookies not a boolean", map[string]string{"FERRY_INSECURE_COOKIES": "maybe"}, nil, "FERRY_INSECURE_COOKIES"},
+		{"base URL not http", map[string]string{"FERRY_BASE_URL": "ftp://x"}, nil, "FERRY_BASE_URL"},
+		{"empty data dir", nil, []string{"-data-dir", ""}, "FERRY_DATA_DIR"},
+		{"stray argument", nil, []string{"extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(tt.args, env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// docs/configuration.md carries the generated settings table; it must never drift.
+func TestConfigurationDocIsCurrent(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "-->\n", "<!-- END GENERATED -->"
+	doc := string(b)
+	i := strings.Index(doc, "<!-- BEGIN GENERATED")
+	j := strings.Index(doc, end)
+	if i < 0 || j < 0 {
+		t.Fatal("docs/configuration.md lost its generated-section markers")
+	}
+	got := doc[i+strings.Index(doc[i:], begin)+len(begin) : j]
+	if got != config.Markdown() {
+		t.Fatalf("the settings table in docs/configuration.md differs from internal/config; replace it with:\n%s", config.Markdown())
+	}
+}
