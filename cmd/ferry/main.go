@@ -14,9 +14,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/config"
@@ -47,6 +49,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ferry:", err)
 		os.Exit(1)
 	}
+}
+
+// cliError turns an application error into one line a person can act on:
+// the message and each field's message, never an internal cause's details.
+func cliError(context string, err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%s: %w", context, err)
+	}
+	if ae.Code == apperr.CodeInternal {
+		return fmt.Errorf("%s: %w", context, ae.Err)
+	}
+	return fmt.Errorf("%s: %s", context, ae.Detail())
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -150,7 +165,7 @@ func firstRun(ctx context.Context, a *app, stdout io.Writer) error {
 		acct, err := a.auth.CreateAccount(audit.WithActor(ctx, audit.System), auth.AccountInput{
 			Email: a.cfg.AdminEmail, Name: "Administrator", Password: a.cfg.AdminPassword, IsAdmin: true})
 		if err != nil {
-			return fmt.Errorf("create the first admin from FERRY_ADMIN_EMAIL: %w", err)
+			return cliError("create the first admin from FERRY_ADMIN_EMAIL and FERRY_ADMIN_PASSWORD", err)
 		}
 		fmt.Fprintf(stdout, "Created the first admin %s from FERRY_ADMIN_EMAIL. Sign in at %s/signin\n", acct.Email, a.cfg.PublicURL())
 		return nil
@@ -173,7 +188,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *user == "" || *name == "" {
+	if *user == "" || strings.TrimSpace(*name) == "" {
 		return errors.New("both --user and --name are required")
 	}
 	var cfgArgs []string
@@ -199,7 +214,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	ctx = audit.WithActor(ctx, audit.Actor{ID: acct.ID, Name: acct.Name + " <" + acct.Email + "> (CLI)"})
 	value, _, err := a.auth.CreateAPIToken(ctx, acct.ID, *name)
 	if err != nil {
-		return err
+		return cliError("create the token", err)
 	}
 	fmt.Fprintf(stderr, "Created API token %q for %s. It is shown once; store it now:\n", *name, acct.Email)
 	fmt.Fprintln(stdout, value)

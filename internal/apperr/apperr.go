@@ -125,3 +125,13 @@ func Is(err error, code Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// Detail is the message followed by every field message, on one line, for
+// places without a form to show them next to (the CLI, logs).
+func (e *Error) Detail() string {
+	s := e.Message
+	for _, f := range e.SortedFields() {
+		s += " " + f + ": " + e.Fields[f]
+	}
+	return s
+}

@@ -229,7 +229,11 @@ func (inv *Inventory) Estimate() Estimate {
 
 // String reads like "120,000 users ≈ 4 h 10 min at 480 of 600/min".
 func (e Estimate) String() string {
-	return fmt.Sprintf("%s users ≈ %s at %s of %s/min", Thousands(e.Users), HumanDuration(e.Duration), Thousands(int64(e.Rate)), Thousands(int64(e.Limit)))
+	users := "users"
+	if e.Users == 1 {
+		users = "user"
+	}
+	return fmt.Sprintf("%s %s ≈ %s at %s of %s/min", Thousands(e.Users), users, HumanDuration(e.Duration), Thousands(int64(e.Rate)), Thousands(int64(e.Limit)))
 }
 
 // HumanDuration renders whole minutes as "4 h 10 min", "3 d 2 h", "0 min".

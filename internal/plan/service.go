@@ -7,6 +7,7 @@ package plan
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -110,6 +111,8 @@ func linkedUserTypes(tx *gorm.DB, projectID int64, ids []int64) ([]int64, error)
 			unique = append(unique, id)
 		}
 	}
+	// In id order, as they are read back, so that a write answers what a read returns.
+	slices.Sort(unique)
 	if len(unique) > maxLinkedRecords {
 		return nil, apperr.Invalid("Please correct the highlighted fields.", map[string]string{"user_type_ids": "Too many user types selected."})
 	}

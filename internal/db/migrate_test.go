@@ -1,0 +1,198 @@
+package db_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ferry-migrate/ferry/internal/db"
+)
+
+// migrationVersions lists the versions of the SQL files in migrations/, the
+// directory the package embeds, so that the tests grow with the migrations.
+func migrationVersions(t *testing.T) []int64 {
+	t.Helper()
+	entries, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatalf("read migrations: %v", err)
+	}
+	var out []int64
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(e.Name(), "_")
+		if !ok {
+			t.Fatalf("migration %s is not named NNNNN_description.sql", e.Name())
+		}
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", e.Name(), err)
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		t.Fatalf("no migrations found")
+	}
+	return out
+}
+
+// seed is data that a database at version since (or later) can hold, written
+// with the SQL of that version, and the check that it is still there after
+// upgrading to the newest schema. When a migration changes a table, add a
+// seed for the new version rather than editing older ones: old databases in
+// the field hold rows written by old code.
+type seed struct {
+	since  int64
+	name   string
+	insert []string
+	// check returns one row when the data survived.
+	check string
+}
+
+var seeds = []seed{
+	{since: 1, name: "an account with a session and an API token", insert: []string{
+		`INSERT INTO accounts (id, email, name, password_hash, is_admin, version, created_at, updated_at)
+		 VALUES (1, 'lead@example.com', 'Lea Lead', '$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA', TRUE, 3, '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ('sess-hash', 1, '2026-03-01 08:00:00', '2026-03-01 20:00:00')`,
+		`INSERT INTO api_tokens (account_id, name, token_hash, token_prefix, created_at) VALUES (1, 'ci', 'tok-hash', 'ferry_abcdef', '2026-03-01 08:00:00')`,
+	}, check: `SELECT 1 FROM accounts a JOIN sessions s ON s.account_id = a.id JOIN api_tokens t ON t.account_id = a.id
+		WHERE a.email = 'lead@example.com' AND a.name = 'Lea Lead' AND a.is_admin AND a.version = 3 AND s.token_hash = 'sess-hash' AND t.token_prefix = 'ferry_abcdef'`},
+	{since: 1, name: "a project with a member, user type, subgroup, source, application and goals", insert: []string{
+		`INSERT INTO projects (id, name, name_key, migration_type, status, version, created_at, updated_at)
+		 VALUES (1, 'Acme', 'acme', 'one_time', 'planning', 2, '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO memberships (project_id, account_id, role, created_at, updated_at) VALUES (1, 1, 'project_lead', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO user_types (id, project_id, kind, name, name_key, user_count, created_at, updated_at)
+		 VALUES (1, 1, 'customer', 'Customers', 'customers', 120000, '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO subgroups (user_type_id, position, name, user_count) VALUES (1, 0, 'EU', 70000)`,
+		`INSERT INTO sources (id, project_id, name, name_key, kind, access_status, migrate_credentials, migrate_groups, migrate_memberships, created_at, updated_at)
+		 VALUES (1, 1, 'LDAP', 'ldap', 'ldap', 'granted', 'yes', 'no', 'no', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO source_user_types (source_id, user_type_id) VALUES (1, 1)`,
+		`INSERT INTO applications (id, project_id, name, name_key, access_method, assignment_basis, oin_status, created_at, updated_at)
+		 VALUES (1, 1, 'Shop', 'shop', 'oidc', 'group', 'yes', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO application_user_types (application_id, user_type_id) VALUES (1, 1)`,
+		`INSERT INTO goals (project_id, approach, rationale, created_at, updated_at) VALUES (1, 'staged', 'less risk', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+	}, check: `SELECT 1 FROM projects p
+		JOIN memberships m ON m.project_id = p.id AND m.role = 'project_lead'
+		JOIN user_types u ON u.project_id = p.id AND u.user_count = 120000
+		JOIN subgroups sg ON sg.user_type_id = u.id AND sg.name = 'EU'
+		JOIN sources s ON s.project_id = p.id AND s.access_status = 'granted'
+		JOIN source_user_types su ON su.source_id = s.id AND su.user_type_id = u.id
+		JOIN applications a ON a.project_id = p.id AND a.oin_status = 'yes'
+		JOIN application_user_types au ON au.application_id = a.id AND au.user_type_id = u.id
+		JOIN goals g ON g.project_id = p.id AND g.approach = 'staged'
+		WHERE p.name = 'Acme' AND p.version = 2`},
+	{since: 1, name: "an audit entry", insert: []string{
+		`INSERT INTO audit_entries (project_id, actor_id, actor_name, action, entity_type, entity_id, after_json, created_at)
+		 VALUES (1, 1, 'Lea Lead', 'create', 'project', 1, '{"name":"Acme"}', '2026-03-01 08:00:00')`,
+	}, check: `SELECT 1 FROM audit_entries WHERE actor_name = 'Lea Lead' AND after_json = '{"name":"Acme"}'`},
+}
+
+func openUnmigrated(t *testing.T) *db.DB {
+	t.Helper()
+	return mustOpen(t, db.Options{URL: filepath.Join(t.TempDir(), "ferry.db"), NoMigrate: true})
+}
+
+func TestMigrationsApplyToAnEmptyDatabase(t *testing.T) {
+	ctx := context.Background()
+	versions := migrationVersions(t)
+	d := openUnmigrated(t)
+	cur, newest, err := d.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatalf("schema version: %v", err)
+	}
+	if cur != 0 {
+		t.Fatalf("a fresh database is at version %d, want 0", cur)
+	}
+	if newest != versions[len(versions)-1] {
+		t.Fatalf("newest = %d, want %d (the last file in migrations/)", newest, versions[len(versions)-1])
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if cur, newest, err = d.SchemaVersion(ctx); err != nil || cur != newest {
+		t.Fatalf("after migrating: version %d of %d (%v)", cur, newest, err)
+	}
+	// Migrating again changes nothing and does not fail.
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatalf("migrate twice: %v", err)
+	}
+	for _, s := range seeds {
+		for _, q := range s.insert {
+			if err := d.Write.Exec(q).Error; err != nil {
+				t.Fatalf("%s: the newest schema refuses %q: %v", s.name, q, err)
+			}
+		}
+	}
+}
+
+// Every earlier version's schema, holding data written at that version,
+// upgrades to the newest without losing the data. The newest version itself
+// is included, so that with a single migration the test still checks that an
+// up-to-date database holding data is left alone.
+func TestMigrationsUpgradeEachEarlierVersionKeepingData(t *testing.T) {
+	versions := migrationVersions(t)
+	newest := versions[len(versions)-1]
+	for _, from := range versions {
+		t.Run("from version "+strconv.FormatInt(from, 10), func(t *testing.T) {
+			ctx := context.Background()
+			d := openUnmigrated(t)
+			if err := d.MigrateUpTo(ctx, from); err != nil {
+				t.Fatalf("migrate up to %d: %v", from, err)
+			}
+			if cur, _, err := d.SchemaVersion(ctx); err != nil || cur != from {
+				t.Fatalf("after MigrateUpTo(%d): version %d (%v)", from, cur, err)
+			}
+			var applied []seed
+			for _, s := range seeds {
+				if s.since > from {
+					continue
+				}
+				for _, q := range s.insert {
+					if err := d.Write.Exec(q).Error; err != nil {
+						t.Fatalf("seed %q at version %d: %v", s.name, from, err)
+					}
+				}
+				applied = append(applied, s)
+			}
+			if len(applied) == 0 {
+				t.Fatalf("no seed data for version %d: add a seed so that its upgrade is tested with data", from)
+			}
+			if err := d.Migrate(ctx); err != nil {
+				t.Fatalf("migrate from %d: %v", from, err)
+			}
+			cur, n, err := d.SchemaVersion(ctx)
+			if err != nil || cur != newest || n != newest {
+				t.Fatalf("after upgrading from %d: version %d of %d (%v), want %d", from, cur, n, err, newest)
+			}
+			for _, s := range applied {
+				var rows []int
+				if err := d.Read.Raw(s.check).Scan(&rows).Error; err != nil {
+					t.Fatalf("check %q: %v", s.name, err)
+				}
+				if len(rows) != 1 {
+					t.Errorf("%s: %d matching rows after the upgrade, want 1", s.name, len(rows))
+				}
+			}
+		})
+	}
+}
+
+func TestOpenMigratesByDefault(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ferry.db")
+	d := mustOpen(t, db.Options{URL: path, NoMigrate: true})
+	if cur, _, err := d.SchemaVersion(context.Background()); err != nil || cur != 0 {
+		t.Fatalf("NoMigrate left version %d (%v), want 0", cur, err)
+	}
+	_ = d.Close()
+	d2 := mustOpen(t, db.Options{URL: path})
+	cur, newest, err := d2.SchemaVersion(context.Background())
+	if err != nil || cur != newest || newest == 0 {
+		t.Fatalf("Open left version %d of %d (%v), want the newest", cur, newest, err)
+	}
+}
