@@ -165,6 +165,11 @@ func (s *Service) checkAccount(in AccountInput) error {
 
 // CreateAccount creates an account; the email must be unused.
 func (s *Service) CreateAccount(ctx context.Context, in AccountInput) (*Account, error) {
+	return s.createAccount(ctx, in, false)
+}
+
+// createAccount creates an account; with onlyFirst, only while no account exists.
+func (s *Service) createAccount(ctx context.Context, in AccountInput, onlyFirst bool) (*Account, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := s.checkAccount(in); err != nil {
 		return nil, err
@@ -176,6 +181,16 @@ func (s *Service) CreateAccount(ctx context.Context, in AccountInput) (*Account,
 	a := &Account{Email: NormalizeEmail(in.Email), Name: in.Name, PasswordHash: hash, IsAdmin: in.IsAdmin,
 		MustChangePassword: in.MustChangePassword, Version: 1}
 	err = s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		if onlyFirst {
+			// Counted in the same write transaction, so two setup requests cannot both win.
+			var n int64
+			if err := tx.Model(&Account{}).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return apperr.Forbidden("Ferry is already set up. Sign in instead.")
+			}
+		}
 		if err := tx.Create(a).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
 				return apperr.Invalid("Please correct the highlighted fields.", map[string]string{"email": "An account with this email already exists."})
@@ -287,6 +302,9 @@ func (s *Service) UpdateAccount(ctx context.Context, id, version int64, upd Acco
 		if res.Error != nil {
 			return res.Error
 		}
+		if res.RowsAffected == 0 {
+			return apperr.VersionConflict("account", 0, nil)
+		}
 		if a.Disabled() {
 			// A disabled account is signed out everywhere at once.
 			if err := tx.Where("account_id = ?", a.ID).Delete(&Session{}).Error; err != nil {
@@ -383,15 +401,8 @@ func (s *Service) CreateFirstAdmin(ctx context.Context, secret string, in Accoun
 	if !s.SetupSecretValid(secret) {
 		return nil, apperr.Forbidden("This setup link is no longer valid. Restart Ferry to print a new one, or sign in.")
 	}
-	n, err := s.CountAccounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		return nil, apperr.Forbidden("Ferry is already set up. Sign in instead.")
-	}
 	in.IsAdmin = true
-	a, err := s.CreateAccount(ctx, in)
+	a, err := s.createAccount(ctx, in, true)
 	if err != nil {
 		return nil, err
 	}

@@ -128,8 +128,12 @@ func (s *Service) UpdateMemberRole(ctx context.Context, projectID, membershipID,
 		before := memberView(m)
 		m.Role = role
 		m.Version++
-		if err := tx.Model(&Membership{}).Where("id = ?", m.ID).Updates(map[string]any{"role": role, "version": m.Version}).Error; err != nil {
-			return err
+		res := tx.Model(&Membership{}).Where("id = ? AND version = ?", m.ID, version).Updates(map[string]any{"role": role, "version": m.Version})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.VersionConflict("membership", 0, nil)
 		}
 		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionUpdate, EntityType: "membership",
 			EntityID: m.ID, Label: m.Account.Email, Before: before, After: memberView(m)})

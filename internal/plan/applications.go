@@ -174,6 +174,9 @@ func (s *Service) UpdateApplication(ctx context.Context, projectID, id, version 
 		if res.Error != nil {
 			return duplicateName(res.Error, "application")
 		}
+		if res.RowsAffected == 0 {
+			return lostRace("application")
+		}
 		if err := applicationLinks().replace(tx, id, ids); err != nil {
 			return err
 		}

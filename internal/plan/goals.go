@@ -159,10 +159,14 @@ func (s *Service) UpdateGoals(ctx context.Context, projectID, version int64, in 
 			return err
 		}
 		g.Version++
-		if err := tx.Model(&Goals{}).Where("id = ? AND version = ?", g.ID, version).
+		res := tx.Model(&Goals{}).Where("id = ? AND version = ?", g.ID, version).
 			Select("user_experience", "acceptable_impact", "archive_legacy_data", "policies_and_standards", "one_shot_acceptable",
-				"stages_preferred", "approach", "rationale", "version", "updated_at").Updates(&g).Error; err != nil {
-			return err
+				"stages_preferred", "approach", "rationale", "version", "updated_at").Updates(&g)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return lostRace("goals page")
 		}
 		out = g
 		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionUpdate, EntityType: "goals", EntityID: g.ID, Label: "Goals and strategy", Before: before, After: g})

@@ -164,6 +164,9 @@ func (s *Service) UpdateProject(ctx context.Context, id, version int64, in Proje
 		if res.Error != nil {
 			return duplicateName(res.Error, "project")
 		}
+		if res.RowsAffected == 0 {
+			return lostRace("project")
+		}
 		out = p
 		return audit.Record(ctx, tx, audit.Change{ProjectID: id, Action: audit.ActionUpdate, EntityType: "project", EntityID: id, Label: p.Name, Before: before, After: p})
 	})

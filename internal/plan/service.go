@@ -128,3 +128,10 @@ func linkedUserTypes(tx *gorm.DB, projectID int64, ids []int64) ([]int64, error)
 	}
 	return unique, nil
 }
+
+// lostRace is the conflict when another transaction saved the same version
+// between our read and our write (possible on PostgreSQL, where writers do not
+// queue as they do on SQLite): the conditional UPDATE matched no row.
+func lostRace(what string) error {
+	return apperr.VersionConflict(what, 0, nil)
+}

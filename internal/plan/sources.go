@@ -216,6 +216,9 @@ func (s *Service) UpdateSource(ctx context.Context, projectID, id, version int64
 		if res.Error != nil {
 			return duplicateName(res.Error, "source")
 		}
+		if res.RowsAffected == 0 {
+			return lostRace("source")
+		}
 		if err := sourceLinks().replace(tx, id, ids); err != nil {
 			return err
 		}

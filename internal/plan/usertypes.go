@@ -205,6 +205,9 @@ func (s *Service) UpdateUserType(ctx context.Context, projectID, id, version int
 		if res.Error != nil {
 			return duplicateName(res.Error, "user type")
 		}
+		if res.RowsAffected == 0 {
+			return lostRace("user type")
+		}
 		if in.Subgroups != nil {
 			if err := saveSubgroups(tx, u); err != nil {
 				return err
