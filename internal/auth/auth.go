@@ -423,7 +423,10 @@ func (s *Service) SignIn(ctx context.Context, email, password, userAgent, remote
 	if key == "" || password == "" || len(key) > 254 || len(password) > MaxPasswordLen*4 {
 		return "", nil, bad
 	}
-	if wait, err := s.signInWait(ctx, key); err != nil {
+	// The attempt is counted before the password is checked, in one write
+	// transaction with the throttle check, so that parallel guesses cannot
+	// slip past the limit; a successful sign-in clears the count.
+	if wait, err := s.reserveAttempt(ctx, key); err != nil {
 		return "", nil, err
 	} else if wait > 0 {
 		return "", nil, apperr.Invalid(fmt.Sprintf("Too many failed sign-ins for this email. Try again in %s.", humanWait(wait)), nil)
@@ -441,9 +444,6 @@ func (s *Service) SignIn(ctx context.Context, email, password, userAgent, remote
 		_, _ = hashPassword(password, s.opts.Argon2)
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, key); err != nil {
-			return "", nil, err
-		}
 		return "", nil, bad
 	}
 	if a.Disabled() {
@@ -469,31 +469,11 @@ func (s *Service) SignIn(ctx context.Context, email, password, userAgent, remote
 	return token, &a, nil
 }
 
-func (s *Service) signInWait(ctx context.Context, key string) (time.Duration, error) {
-	var f signInFailure
-	err := s.db.Read.WithContext(ctx).Where("email = ?", key).First(&f).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, apperr.Internal(err)
-	}
-	if f.Failures < s.opts.FreeFailures {
-		return 0, nil
-	}
-	wait := time.Duration(math.Pow(2, float64(f.Failures-s.opts.FreeFailures))) * time.Second
-	if wait > s.opts.MaxWait || wait <= 0 {
-		wait = s.opts.MaxWait
-	}
-	remaining := f.LastFailureAt.Add(wait).Sub(s.now())
-	if remaining < 0 {
-		return 0, nil
-	}
-	return remaining, nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, key string) error {
-	return wrap(s.db.Transaction(ctx, func(tx *gorm.DB) error {
+// reserveAttempt counts one sign-in attempt for key, unless the key must
+// still wait after earlier failures, in which case it returns the time left.
+func (s *Service) reserveAttempt(ctx context.Context, key string) (time.Duration, error) {
+	var remaining time.Duration
+	err := s.db.Transaction(ctx, func(tx *gorm.DB) error {
 		var f signInFailure
 		err := tx.Where("email = ?", key).First(&f).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -502,9 +482,23 @@ func (s *Service) recordFailure(ctx context.Context, key string) error {
 		if err != nil {
 			return err
 		}
+		if f.Failures >= s.opts.FreeFailures {
+			wait := time.Duration(math.Pow(2, float64(f.Failures-s.opts.FreeFailures))) * time.Second
+			if wait > s.opts.MaxWait || wait <= 0 {
+				wait = s.opts.MaxWait
+			}
+			if remaining = f.LastFailureAt.Add(wait).Sub(s.now()); remaining > 0 {
+				return nil
+			}
+			remaining = 0
+		}
 		return tx.Model(&signInFailure{}).Where("email = ?", key).
 			Updates(map[string]any{"failures": f.Failures + 1, "last_failure_at": s.now()}).Error
-	}))
+	})
+	if err != nil {
+		return 0, apperr.Internal(err)
+	}
+	return remaining, nil
 }
 
 func humanWait(d time.Duration) string {
