@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
@@ -53,7 +54,7 @@ func (s *Service) RolesOf(ctx context.Context, accountID int64) (map[int64]Role,
 func (s *Service) FindMembers(ctx context.Context, projectID int64) ([]Membership, error) {
 	var ms []Membership
 	err := s.db.Read.WithContext(ctx).Joins("Account").Where("memberships.project_id = ?", projectID).
-		Order("Account.name").Find(&ms).Error
+		Order(clause.OrderByColumn{Column: clause.Column{Table: "Account", Name: "name"}}).Find(&ms).Error
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}
