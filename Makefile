@@ -5,7 +5,7 @@ BIN       := bin/ferry
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: help generate build run test test-short bench lint check-generated docs clean
+.PHONY: help generate build run test test-short test-postgres bench lint check-generated docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -24,6 +24,10 @@ test: lint ## run every test, browser tests included
 
 test-short: ## run the tests without the browser
 	$(GO) test -short -count=1 ./...
+
+test-postgres: ## run the tests again on PostgreSQL: FERRY_TEST_POSTGRES_URL=postgres://… make test-postgres
+	@test -n "$$FERRY_TEST_POSTGRES_URL" || { echo "set FERRY_TEST_POSTGRES_URL to a postgres:// URL of a database the tests may create schemas in"; exit 1; }
+	$(GO) test -short -count=1 ./internal/... ./web/...
 
 bench: ## run the benchmarks; each figure prints as "BENCH <name> <value> <unit>"
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... | grep '^BENCH' || true

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
@@ -260,7 +261,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id, version int64, upd Acco
 			return notFoundOr(err, "account")
 		}
 		if a.Version != version {
-			return apperr.VersionConflict("account", a.Version, nil)
+			return apperr.VersionConflict("account", a.Version, accountChanges(a, upd))
 		}
 		before := a
 		c := apperr.NewCheck()
@@ -318,6 +319,28 @@ func (s *Service) UpdateAccount(ctx context.Context, id, version int64, upd Acco
 		return nil, wrap(err)
 	}
 	return &out, nil
+}
+
+// accountChanges lists, for a version conflict, the fields of upd whose
+// stored value differs from what the caller sent.
+func accountChanges(stored Account, upd AccountUpdate) []apperr.FieldChange {
+	yesNo := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	var out []apperr.FieldChange
+	if upd.Name != nil && strings.TrimSpace(*upd.Name) != stored.Name {
+		out = append(out, apperr.FieldChange{Field: "name", Label: "Name", Stored: stored.Name, Yours: strings.TrimSpace(*upd.Name)})
+	}
+	if upd.IsAdmin != nil && *upd.IsAdmin != stored.IsAdmin {
+		out = append(out, apperr.FieldChange{Field: "is_admin", Label: "Admin", Stored: yesNo(stored.IsAdmin), Yours: yesNo(*upd.IsAdmin)})
+	}
+	if upd.Disabled != nil && *upd.Disabled != stored.Disabled() {
+		out = append(out, apperr.FieldChange{Field: "disabled", Label: "Disabled", Stored: yesNo(stored.Disabled()), Yours: yesNo(*upd.Disabled)})
+	}
+	return out
 }
 
 // ResetPassword sets a new password chosen by an admin; the person must
@@ -474,12 +497,18 @@ func (s *Service) SignIn(ctx context.Context, email, password, userAgent, remote
 func (s *Service) reserveAttempt(ctx context.Context, key string) (time.Duration, error) {
 	var remaining time.Duration
 	err := s.db.Transaction(ctx, func(tx *gorm.DB) error {
-		var f signInFailure
-		err := tx.Where("email = ?", key).First(&f).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return tx.Create(&signInFailure{Email: key, Failures: 1, LastFailureAt: s.now()}).Error
+		// Make sure the row exists, then lock it with a no-op update: on SQLite
+		// the write transaction is already exclusive; on PostgreSQL the row lock
+		// queues parallel attempts for the same email.
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
+			Create(&signInFailure{Email: key, Failures: 0, LastFailureAt: s.now()}).Error; err != nil {
+			return err
 		}
-		if err != nil {
+		if err := tx.Exec("UPDATE sign_in_failures SET failures = failures WHERE email = ?", key).Error; err != nil {
+			return err
+		}
+		var f signInFailure
+		if err := tx.Where("email = ?", key).First(&f).Error; err != nil {
 			return err
 		}
 		if f.Failures >= s.opts.FreeFailures {
