@@ -87,7 +87,7 @@ func (s *Server) updateAccount(c echo.Context) error {
 			return err
 		}
 		v.Form = *form
-		return s.render(c, http.StatusUnprocessableEntity, templates.AccountEditPage(s.chrome(c, a.Name, "accounts"), v))
+		return s.render(c, statusForForm(err), templates.AccountEditPage(s.chrome(c, a.Name, "accounts"), v))
 	}
 	return s.redirectWithFlash(c, "/accounts", fmt.Sprintf("Account %s saved.", a.Email))
 }

@@ -24,7 +24,66 @@ func list[T any](items []T) listResponse[T] {
 	if items == nil {
 		items = []T{}
 	}
+	for i := range items {
+		emptyLists(&items[i])
+	}
 	return listResponse[T]{Items: items}
+}
+
+// emptyLists makes a record's list fields [] rather than null, so that
+// clients can always iterate them.
+func emptyLists(v any) any {
+	switch r := v.(type) {
+	case *plan.UserType:
+		if r.Subgroups == nil {
+			r.Subgroups = []plan.Subgroup{}
+		}
+	case *plan.Source:
+		if r.UserTypeIDs == nil {
+			r.UserTypeIDs = []int64{}
+		}
+	case *plan.Application:
+		if r.UserTypeIDs == nil {
+			r.UserTypeIDs = []int64{}
+		}
+	}
+	return v
+}
+
+// apiFieldNames renames the field messages of a validation error from the
+// form names the services use (user_type_ids, subgroups.0.user_count) to the
+// JSON names API clients send (userTypeIds, subgroups.0.userCount).
+func apiFieldNames(err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || len(ae.Fields) == 0 {
+		return err
+	}
+	out := *ae
+	if out.Message == "Please correct the highlighted fields." {
+		out.Message = "Please correct the listed fields."
+	}
+	out.Fields = make(map[string]string, len(ae.Fields))
+	for k, msg := range ae.Fields {
+		out.Fields[jsonFieldName(k)] = msg
+	}
+	return &out
+}
+
+func jsonFieldName(form string) string {
+	if form == "confirm_name" {
+		return "confirm" // DELETE /projects/{pid}?confirm=
+	}
+	parts := strings.Split(form, ".")
+	for i, p := range parts {
+		words := strings.Split(p, "_")
+		for j := 1; j < len(words); j++ {
+			if words[j] != "" {
+				words[j] = strings.ToUpper(words[j][:1]) + words[j][1:]
+			}
+		}
+		parts[i] = strings.Join(words, "")
+	}
+	return strings.Join(parts, ".")
 }
 
 // decodeJSON reads a JSON body strictly: one object, no unknown fields, and
@@ -40,6 +99,9 @@ func decodeJSON(c echo.Context, dst any) error {
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+			return jsonError(err) // one object, but the body goes on past the limit
+		}
 		return apperr.Invalid("The request body must hold exactly one JSON object.", nil)
 	}
 	return nil
@@ -53,20 +115,33 @@ func jsonError(err error) error {
 	case errors.As(err, &syntax):
 		return apperr.Invalid(fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset), nil)
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
+		field := jsonPath(typeErr.Field)
 		if field == "" {
 			return apperr.Invalid("The request body must be a JSON object.", nil)
 		}
 		return apperr.Invalid("Please correct the listed fields.", map[string]string{field: fmt.Sprintf("%s must be a %s, not a JSON %s.", field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)})
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.Invalid("The request body is empty or cut short.", nil)
-	case errors.As(err, &maxBytes):
+	case errors.As(err, &maxBytes), errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return apperr.Invalid("The request body is too large.", nil)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return apperr.Invalid("Please correct the listed fields.", map[string]string{name: "Unknown field " + name + "."})
 	}
 	return apperr.Invalid("The request body could not be read as JSON.", nil)
+}
+
+// jsonPath drops the Go names of embedded structs (SourceInput.userTypeIds)
+// from a decoder's field path, leaving the JSON names a client sent.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if !strings.HasSuffix(p, "Input") || p == "" || p[0] < 'A' || p[0] > 'Z' {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonKind(goKind string) string {
@@ -112,7 +187,7 @@ func (s *Server) apiCreateProject(c echo.Context) error {
 	}
 	p, err := s.plan.CreateProject(c.Request().Context(), account(c).ID, in)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/api/v1/projects/%d", p.ID))
 	return c.JSON(http.StatusCreated, p)
@@ -136,7 +211,7 @@ func (s *Server) apiUpdateProject(c echo.Context) error {
 	}
 	p, err := s.plan.UpdateProject(c.Request().Context(), project(c).ID, version, body.ProjectInput)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -144,7 +219,7 @@ func (s *Server) apiUpdateProject(c echo.Context) error {
 // apiDeleteProject needs ?confirm=<the project's exact name>, as the page does.
 func (s *Server) apiDeleteProject(c echo.Context) error {
 	if err := s.plan.DeleteProject(c.Request().Context(), project(c).ID, c.QueryParam("confirm")); err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -217,7 +292,7 @@ func (s *Server) apiCreateUserType(c echo.Context) error {
 	}
 	u, err := s.plan.CreateUserType(c.Request().Context(), project(c).ID, in)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return created(c, fmt.Sprintf("/api/v1/projects/%d/user-types/%d", u.ProjectID, u.ID), u)
 }
@@ -227,7 +302,7 @@ func (s *Server) apiGetUserType(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, u)
+	return c.JSON(http.StatusOK, emptyLists(u))
 }
 
 func (s *Server) apiUpdateUserType(c echo.Context) error {
@@ -248,9 +323,9 @@ func (s *Server) apiUpdateUserType(c echo.Context) error {
 	}
 	u, err := s.plan.UpdateUserType(c.Request().Context(), project(c).ID, id, version, body.UserTypeInput)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
-	return c.JSON(http.StatusOK, u)
+	return c.JSON(http.StatusOK, emptyLists(u))
 }
 
 func (s *Server) apiDeleteUserType(c echo.Context) error {
@@ -281,7 +356,7 @@ func (s *Server) apiCreateSource(c echo.Context) error {
 	}
 	src, err := s.plan.CreateSource(c.Request().Context(), project(c).ID, in)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return created(c, fmt.Sprintf("/api/v1/projects/%d/sources/%d", src.ProjectID, src.ID), src)
 }
@@ -291,7 +366,7 @@ func (s *Server) apiGetSource(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, src)
+	return c.JSON(http.StatusOK, emptyLists(src))
 }
 
 func (s *Server) apiUpdateSource(c echo.Context) error {
@@ -312,9 +387,9 @@ func (s *Server) apiUpdateSource(c echo.Context) error {
 	}
 	src, err := s.plan.UpdateSource(c.Request().Context(), project(c).ID, id, version, body.SourceInput)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
-	return c.JSON(http.StatusOK, src)
+	return c.JSON(http.StatusOK, emptyLists(src))
 }
 
 func (s *Server) apiDeleteSource(c echo.Context) error {
@@ -345,7 +420,7 @@ func (s *Server) apiCreateApplication(c echo.Context) error {
 	}
 	a, err := s.plan.CreateApplication(c.Request().Context(), project(c).ID, in)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return created(c, fmt.Sprintf("/api/v1/projects/%d/applications/%d", a.ProjectID, a.ID), a)
 }
@@ -355,7 +430,7 @@ func (s *Server) apiGetApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a)
+	return c.JSON(http.StatusOK, emptyLists(a))
 }
 
 func (s *Server) apiUpdateApplication(c echo.Context) error {
@@ -376,9 +451,9 @@ func (s *Server) apiUpdateApplication(c echo.Context) error {
 	}
 	a, err := s.plan.UpdateApplication(c.Request().Context(), project(c).ID, id, version, body.ApplicationInput)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
-	return c.JSON(http.StatusOK, a)
+	return c.JSON(http.StatusOK, emptyLists(a))
 }
 
 func (s *Server) apiDeleteApplication(c echo.Context) error {
@@ -416,12 +491,12 @@ func (s *Server) apiUpdateGoals(c echo.Context) error {
 	}
 	g, err := s.plan.UpdateGoals(c.Request().Context(), project(c).ID, version, body.GoalsInput)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return c.JSON(http.StatusOK, g)
 }
 
 func created(c echo.Context, location string, v any) error {
 	c.Response().Header().Set(echo.HeaderLocation, location)
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusCreated, emptyLists(v))
 }

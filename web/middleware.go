@@ -191,11 +191,13 @@ func (s *Server) authorize(a access) echo.MiddlewareFunc {
 
 func (s *Server) authenticateAPI(c echo.Context) error {
 	h := c.Request().Header.Get(echo.HeaderAuthorization)
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
+	// The scheme is case-insensitive (RFC 7235): some clients send "bearer".
+	scheme, token, _ := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return apperr.Unauthorized("Send a personal API token as Authorization: Bearer <token>.")
 	}
-	a, err := s.auth.AuthenticateToken(c.Request().Context(), strings.TrimSpace(token))
+	a, err := s.auth.AuthenticateToken(c.Request().Context(), token)
 	if err != nil {
 		return err
 	}

@@ -173,7 +173,7 @@ func (s *Server) updateProject(c echo.Context) error {
 		if form == nil {
 			return err
 		}
-		return s.renderProjectSettings(c, http.StatusUnprocessableEntity, *form)
+		return s.renderProjectSettings(c, statusForForm(err), *form)
 	}
 	return s.redirectWithFlash(c, projectURL(p, "/settings"), "Project settings saved.")
 }

@@ -27,9 +27,12 @@ func (s *Server) home(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/projects")
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site. Control characters
+// are refused because browsers drop tabs and newlines from a Location, which
+// turns "/\t/evil.example" into "//evil.example".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 1000 {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 1000 ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/projects"
 	}
 	return next
@@ -39,10 +42,12 @@ func (s *Server) signInForm(c echo.Context) error {
 	if account(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/projects")
 	}
+	ch := s.chrome(c, "Sign in", "")
 	if n, err := s.auth.CountAccounts(c.Request().Context()); err == nil && n == 0 {
-		s.setFlash(c, "warn", "No account exists yet. Use the setup link printed in Ferry's terminal to create the first admin.")
+		// Shown on this page itself: a flash cookie would only appear on the next one.
+		ch.Flash = templates.Flash{Kind: "warn", Message: "No account exists yet. Use the setup link printed in Ferry's terminal to create the first admin."}
 	}
-	return s.renderPage(c, templates.SignInPage(s.chrome(c, "Sign in", ""), templates.NewForm(), safeNext(c.QueryParam("next"))))
+	return s.renderPage(c, templates.SignInPage(ch, templates.NewForm(), safeNext(c.QueryParam("next"))))
 }
 
 func (s *Server) signIn(c echo.Context) error {

@@ -168,7 +168,8 @@ func (s *Service) UpdateApplication(ctx context.Context, projectID, id, version 
 		}
 		a.UserTypeIDs = ids
 		a.Version++
-		res := tx.Model(&Application{}).Where("id = ? AND version = ?", id, version).
+		// The record is the model, so that the updated_at gorm writes is the one answered.
+		res := tx.Model(a).Where("id = ? AND version = ?", id, version).
 			Select("name", "name_key", "access_method", "assignment_basis", "oin_status", "oin_link", "notes", "version", "updated_at").
 			Updates(a)
 		if res.Error != nil {

@@ -159,7 +159,8 @@ func (s *Service) UpdateGoals(ctx context.Context, projectID, version int64, in 
 			return err
 		}
 		g.Version++
-		res := tx.Model(&Goals{}).Where("id = ? AND version = ?", g.ID, version).
+		// The record is the model, so that the updated_at gorm writes is the one answered.
+		res := tx.Model(&g).Where("id = ? AND version = ?", g.ID, version).
 			Select("user_experience", "acceptable_impact", "archive_legacy_data", "policies_and_standards", "one_shot_acceptable",
 				"stages_preferred", "approach", "rationale", "version", "updated_at").Updates(&g)
 		if res.Error != nil {

@@ -158,7 +158,8 @@ func (s *Service) UpdateProject(ctx context.Context, id, version int64, in Proje
 			return err
 		}
 		p.Version++
-		res := tx.Model(&Project{}).Where("id = ? AND version = ?", id, version).
+		// The record is the model, so that the updated_at gorm writes is the one answered.
+		res := tx.Model(&p).Where("id = ? AND version = ?", id, version).
 			Select("name", "name_key", "description", "okta_org_url", "migration_type", "status", "user_creation_rate_limit", "load_rate_share_percent", "version", "updated_at").
 			Updates(&p)
 		if res.Error != nil {

@@ -95,7 +95,11 @@ func wrap(err error) error {
 // duplicateName turns a unique-index violation on a name into a field message.
 func duplicateName(err error, what string) error {
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return apperr.Invalid("Please correct the highlighted fields.", map[string]string{"name": "Another " + what + " in this project already has this name."})
+		where := " in this project"
+		if what == "project" {
+			where = "" // project names are unique across the console
+		}
+		return apperr.Invalid("Please correct the highlighted fields.", map[string]string{"name": "Another " + what + where + " already has this name."})
 	}
 	return err
 }

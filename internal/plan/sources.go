@@ -209,7 +209,8 @@ func (s *Service) UpdateSource(ctx context.Context, projectID, id, version int64
 		}
 		src.UserTypeIDs = ids
 		src.Version++
-		res := tx.Model(&Source{}).Where("id = ? AND version = ?", id, version).
+		// The record is the model, so that the updated_at gorm writes is the one answered.
+		res := tx.Model(src).Where("id = ? AND version = ?", id, version).
 			Select("name", "name_key", "kind", "access_owner", "access_status", "access_status_date", "access_reference",
 				"migrate_credentials", "migrate_groups", "migrate_memberships", "password_hash_format", "notes", "version", "updated_at").
 			Updates(src)

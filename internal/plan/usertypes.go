@@ -200,7 +200,8 @@ func (s *Service) UpdateUserType(ctx context.Context, projectID, id, version int
 			return err
 		}
 		u.Version++
-		res := tx.Model(&UserType{}).Where("id = ? AND version = ?", id, version).
+		// The record is the model, so that the updated_at gorm writes is the one answered.
+		res := tx.Model(u).Where("id = ? AND version = ?", id, version).
 			Select("kind", "name", "name_key", "user_count", "notes", "version", "updated_at").Updates(u)
 		if res.Error != nil {
 			return duplicateName(res.Error, "user type")
