@@ -71,20 +71,20 @@ func AccountsPage(c Chrome, v AccountsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"lead\">Everyone who can sign in to Ferry. Admins manage accounts; what a person may do in a project depends on their role there.</p><div class=\"table-tools\"><span><span id=\"accounts-count\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"lead\">Everyone who can sign in to Ferry. Admins manage accounts; what a person may do in a project depends on their role there.</p><div class=\"table-tools\"><span>Accounts shown: <span id=\"accounts-count\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(Num(int64(len(v.Accounts))))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/accounts.templ`, Line: 21, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/accounts.templ`, Line: 21, Col: 80}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</span> accounts</span> <label>Filter <input type=\"search\" data-filter=\"accounts\" hidden></label></div><table class=\"data\" id=\"accounts\" data-sortable><thead><tr><th>Name</th><th>Email</th><th>Admin</th><th>Status</th><th>Created</th><th data-nosort>Actions</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</span></span> <label>Filter <input type=\"search\" data-filter=\"accounts\" hidden></label></div><table class=\"data\" id=\"accounts\" data-sortable><thead><tr><th>Name</th><th>Email</th><th>Admin</th><th>Status</th><th>Created</th><th data-nosort>Actions</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -131,20 +131,20 @@ func ApplicationsPage(c Chrome, v ApplicationsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-tools\"><span><span id=\"applications-count\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-tools\"><span>Applications shown: <span id=\"applications-count\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(Num(int64(len(v.Applications))))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/applications.templ`, Line: 44, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/applications.templ`, Line: 44, Col: 93}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</span> applications</span> <label>Filter <input type=\"search\" data-filter=\"applications\" hidden></label></div><table class=\"data\" id=\"applications\" data-sortable><thead><tr><th>Name</th><th>Access today</th><th>User types</th><th>Assigned</th><th>OIN</th><th data-nosort>Actions</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</span></span> <label>Filter <input type=\"search\" data-filter=\"applications\" hidden></label></div><table class=\"data\" id=\"applications\" data-sortable><thead><tr><th>Name</th><th>Access today</th><th>User types</th><th>Assigned</th><th>OIN</th><th data-nosort>Actions</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -154,20 +154,20 @@ func PeoplePage(c Chrome, v PeopleView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-tools\"><span><span id=\"user-types-count\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-tools\"><span>User types shown: <span id=\"user-types-count\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(Num(int64(len(v.UserTypes))))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/people.templ`, Line: 46, Col: 68}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/people.templ`, Line: 46, Col: 86}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</span> user types</span> <label>Filter <input type=\"search\" data-filter=\"user-types\" hidden></label></div><table class=\"data\" id=\"user-types\" data-sortable><thead><tr><th>Name</th><th>Kind</th><th class=\"num\">Users</th><th>Subgroups</th><th data-nosort>Actions</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</span></span> <label>Filter <input type=\"search\" data-filter=\"user-types\" hidden></label></div><table class=\"data\" id=\"user-types\" data-sortable><thead><tr><th>Name</th><th>Kind</th><th class=\"num\">Users</th><th>Subgroups</th><th data-nosort>Actions</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -142,20 +142,20 @@ func SourcesPage(c Chrome, v SourcesView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-tools\"><span><span id=\"sources-count\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-tools\"><span>Sources shown: <span id=\"sources-count\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(Num(int64(len(v.Sources))))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/sources.templ`, Line: 55, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/sources.templ`, Line: 55, Col: 78}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</span> sources</span> <label>Filter <input type=\"search\" data-filter=\"sources\" hidden></label></div><table class=\"data\" id=\"sources\" data-sortable><thead><tr><th>Name</th><th>Kind</th><th>User types</th><th>Responsible for access</th><th>Access</th><th>Credentials</th><th>Groups</th><th>Memberships</th><th data-nosort>Actions</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</span></span> <label>Filter <input type=\"search\" data-filter=\"sources\" hidden></label></div><table class=\"data\" id=\"sources\" data-sortable><thead><tr><th>Name</th><th>Kind</th><th>User types</th><th>Responsible for access</th><th>Access</th><th>Credentials</th><th>Groups</th><th>Memberships</th><th data-nosort>Actions</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
