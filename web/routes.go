@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	r("GET", "/accounts/:id", s.accountEditForm, adminOnly())
 	r("POST", "/accounts/:id", s.updateAccount, adminOnly())
 	r("POST", "/accounts/:id/password", s.resetPassword, adminOnly())
+	r("GET", "/audit", s.consoleAuditPage, adminOnly())
 
 	// Projects.
 	r("GET", "/projects", s.projectsPage, signedIn())

@@ -179,10 +179,12 @@ func render(v any) string {
 
 // Filter selects entries for FindEntries. Zero fields do not filter.
 type Filter struct {
-	ProjectID  int64
-	ActorID    int64
-	EntityType string
-	EntityID   int64
+	ProjectID int64
+	// ConsoleOnly selects the entries that belong to no project (accounts, API tokens).
+	ConsoleOnly bool
+	ActorID     int64
+	EntityType  string
+	EntityID    int64
 	// BeforeID pages backwards: only entries with a smaller id (keyset paging).
 	BeforeID int64
 	Limit    int
@@ -205,6 +207,9 @@ func (r *Reader) FindEntries(ctx context.Context, f Filter) ([]Entry, bool, erro
 	q := r.db.WithContext(ctx).Model(&Entry{})
 	if f.ProjectID != 0 {
 		q = q.Where("project_id = ?", f.ProjectID)
+	}
+	if f.ConsoleOnly {
+		q = q.Where("project_id IS NULL")
 	}
 	if f.ActorID != 0 {
 		q = q.Where("actor_id = ?", f.ActorID)
@@ -235,12 +240,17 @@ type ActorOption struct {
 	ActorName string
 }
 
-// FindActors lists the distinct actors of a project's log.
+// FindActors lists the distinct actors of a project's log (projectID 0: of
+// the console-wide entries).
 func (r *Reader) FindActors(ctx context.Context, projectID int64) ([]ActorOption, error) {
 	var out []ActorOption
-	err := r.db.WithContext(ctx).Model(&Entry{}).
-		Select("actor_id, MAX(actor_name) AS actor_name").
-		Where("project_id = ? AND actor_id IS NOT NULL", projectID).
+	q := r.db.WithContext(ctx).Model(&Entry{}).Select("actor_id, MAX(actor_name) AS actor_name")
+	if projectID == 0 {
+		q = q.Where("project_id IS NULL AND actor_id IS NOT NULL")
+	} else {
+		q = q.Where("project_id = ? AND actor_id IS NOT NULL", projectID)
+	}
+	err := q.
 		Group("actor_id").Order("actor_name").Scan(&out).Error
 	if err != nil {
 		return nil, apperr.Internal(err)

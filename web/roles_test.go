@@ -1,0 +1,633 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/static"
+)
+
+// The role test visits every route the server registers as every kind of
+// visitor and checks the answer against the route's access rule and the
+// permission matrix (auth.Can). routeTable pins, independently of
+// web/routes.go, the rule each route must have: a route added without a rule,
+// a rule weakened in routes.go, or a rule that the middleware does not
+// enforce all make it fail.
+
+// roleWorld is one project with a record of every kind, and an account for
+// every kind of visitor.
+type roleWorld struct {
+	app                              *testApp
+	lead, legal, engineer, viewer    *auth.Account
+	outsider, admin, spare, newcomer *auth.Account
+	project                          *plan.Project
+	userType                         *plan.UserType
+	source                           *plan.Source
+	application                      *plan.Application
+	spareMembershipID, leadTokenID   int64
+	assetPath                        string
+}
+
+// projectName is distinctive so that a 404 can be checked not to leak it.
+const roleProjectName = "Northwind Secret Merger"
+
+func newRoleWorld(t testing.TB) *roleWorld {
+	t.Helper()
+	app := newTestApp(t)
+	w := &roleWorld{app: app}
+	w.lead = app.mustAccount("lead@example.com", "Lea Lead", false)
+	w.legal = app.mustAccount("legal@example.com", "Lou Legal", false)
+	w.engineer = app.mustAccount("engineer@example.com", "Eve Engineer", false)
+	w.viewer = app.mustAccount("viewer@example.com", "Vic Viewer", false)
+	w.outsider = app.mustAccount("outsider@example.com", "Otto Outsider", false)
+	w.admin = app.mustAccount("admin@example.com", "Ada Admin", true)
+	w.spare = app.mustAccount("spare@example.com", "Sam Spare", false)
+	w.newcomer = app.mustAccount("newcomer@example.com", "Nia Newcomer", false)
+	w.project = app.mustProject(w.lead, roleProjectName)
+	app.mustMember(w.project, w.legal, auth.RoleLegalReviewer)
+	app.mustMember(w.project, w.engineer, auth.RoleEngineer)
+	app.mustMember(w.project, w.viewer, auth.RoleViewer)
+	m, err := app.Auth.AddMember(context.Background(), w.project.ID, w.spare.Email, auth.RoleViewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.spareMembershipID = m.ID
+	w.userType = seedUserType(t, app, w.lead, w.project, "Retail customers", 1000)
+	w.source = seedSource(t, app, w.lead, w.project, "Corporate AD")
+	w.application = seedApplication(t, app, w.lead, w.project, "Payroll")
+	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.leadTokenID = tok.ID
+	assets, err := static.New("/static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.assetPath = strings.TrimPrefix(assets.URL("css/app.css"), "/static/")
+	return w
+}
+
+// roleVisitor is one kind of person visiting a route.
+type roleVisitor struct {
+	name      string
+	anonymous bool
+	admin     bool
+	role      auth.Role // "" when not a member of the project
+}
+
+func roleVisitors() []roleVisitor {
+	return []roleVisitor{
+		{name: "anonymous", anonymous: true},
+		{name: "signed-in non-member"},
+		{name: "non-member admin", admin: true},
+		{name: "project lead", role: auth.RoleProjectLead},
+		{name: "legal reviewer", role: auth.RoleLegalReviewer},
+		{name: "engineer", role: auth.RoleEngineer},
+		{name: "viewer", role: auth.RoleViewer},
+	}
+}
+
+func (w *roleWorld) accountOf(v roleVisitor) *auth.Account {
+	switch {
+	case v.anonymous:
+		return nil
+	case v.admin:
+		return w.admin
+	}
+	switch v.role {
+	case auth.RoleProjectLead:
+		return w.lead
+	case auth.RoleLegalReviewer:
+		return w.legal
+	case auth.RoleEngineer:
+		return w.engineer
+	case auth.RoleViewer:
+		return w.viewer
+	}
+	return w.outsider
+}
+
+// fillPath puts real ids into a route's path parameters. tokenID is the
+// visitor's own API token (the tokens pages only show one's own).
+func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		switch {
+		case s == ":pid":
+			segs[i] = fmt.Sprint(w.project.ID)
+		case s == "*":
+			segs[i] = w.assetPath
+		case s == ":id":
+			var id int64
+			switch segs[i-1] {
+			case "people", "user-types":
+				id = w.userType.ID
+			case "sources":
+				id = w.source.ID
+			case "applications":
+				id = w.application.ID
+			case "members":
+				id = w.spareMembershipID
+			case "accounts":
+				id = w.spare.ID
+			case "tokens":
+				id = tokenID
+			default:
+				return "", fmt.Errorf("no fixture for :id after %q", segs[i-1])
+			}
+			segs[i] = fmt.Sprint(id)
+		case strings.HasPrefix(s, ":"):
+			return "", fmt.Errorf("no fixture for path parameter %s", s)
+		}
+	}
+	return strings.Join(segs, "/"), nil
+}
+
+// routeCase is what the test knows about one route: the access rule it must
+// have, the status it answers when the visitor may use it, and a valid request.
+type routeCase struct {
+	rule string // "public", "signed-in", "admin" or "project <permission>"
+	// status is the answer to an allowed visitor; 0 accepts any 2xx or 3xx.
+	status int
+	form   func(w *roleWorld, me *auth.Account) url.Values
+	json   func(w *roleWorld) any
+	query  func(w *roleWorld) string
+}
+
+const newPassphrase = "a completely new passphrase 42"
+
+func projectFormValues(name string, version int64) url.Values {
+	v := url.Values{"name": {name}, "description": {"d"}, "migration_type": {"one_time"}, "status": {"planning"},
+		"user_creation_rate_limit": {"600"}, "load_rate_share_percent": {"80"}}
+	if version > 0 {
+		v.Set("version", fmt.Sprint(version))
+	}
+	return v
+}
+
+func routeTable() map[string]routeCase {
+	read := "project " + string(auth.PermProjectRead)
+	planEdit := "project " + string(auth.PermPlanEdit)
+	sourceEdit := "project " + string(auth.PermSourceEdit)
+	del := "project " + string(auth.PermProjectDelete)
+	membersRead := "project " + string(auth.PermMembersRead)
+	membersManage := "project " + string(auth.PermMembersManage)
+	auditRead := "project " + string(auth.PermAuditRead)
+	form := func(f func(w *roleWorld, me *auth.Account) url.Values) func(*roleWorld, *auth.Account) url.Values {
+		return f
+	}
+	userTypeForm := form(func(w *roleWorld, _ *auth.Account) url.Values {
+		return url.Values{"kind": {"partner"}, "name": {"Resellers"}, "user_count": {"12"}, "version": {"1"}}
+	})
+	sourceForm := form(func(w *roleWorld, _ *auth.Account) url.Values {
+		return url.Values{"name": {"HR feed"}, "kind": {"hr_system"}, "access_status": {"requested"}, "migrate_credentials": {"no"},
+			"migrate_groups": {"no"}, "migrate_memberships": {"no"}, "version": {"1"}}
+	})
+	appForm := form(func(w *roleWorld, _ *auth.Account) url.Values {
+		return url.Values{"name": {"Intranet"}, "access_method": {"oidc"}, "assignment_basis": {"group"}, "oin_status": {"unknown"}, "version": {"1"}}
+	})
+	return map[string]routeCase{
+		"GET /healthz":  {rule: "public", status: 200},
+		"GET /static/*": {rule: "public", status: 200},
+		"GET /":         {rule: "public", status: 303},
+		"GET /signin":   {rule: "public"},
+		"POST /signin": {rule: "public", status: 303, form: func(w *roleWorld, me *auth.Account) url.Values {
+			if me == nil {
+				me = w.spare
+			}
+			return url.Values{"email": {me.Email}, "password": {testPassword}}
+		}},
+		"POST /signout": {rule: "signed-in", status: 303},
+		// Once an account exists, the setup page is gone for everyone.
+		"GET /setup":            {rule: "public", status: 404},
+		"POST /setup":           {rule: "public", status: 404, form: form(func(*roleWorld, *auth.Account) url.Values { return url.Values{"secret": {"x"}} })},
+		"GET /account/password": {rule: "signed-in", status: 200},
+		"POST /account/password": {rule: "signed-in", status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"current_password": {testPassword}, "password": {newPassphrase}}
+		})},
+		"GET /roles":              {rule: "signed-in", status: 200},
+		"GET /tokens":             {rule: "signed-in", status: 200},
+		"POST /tokens":            {rule: "signed-in", status: 201, form: form(func(*roleWorld, *auth.Account) url.Values { return url.Values{"name": {"nightly"}} })},
+		"GET /tokens/:id/revoke":  {rule: "signed-in", status: 200},
+		"POST /tokens/:id/revoke": {rule: "signed-in", status: 303},
+		"GET /accounts":           {rule: "admin", status: 200},
+		"GET /accounts/new":       {rule: "admin", status: 200},
+		"GET /audit":              {rule: "admin", status: 200},
+		"POST /accounts": {rule: "admin", status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"name": {"Fred New"}, "email": {"fred@example.com"}, "password": {newPassphrase}}
+		})},
+		"GET /accounts/:id": {rule: "admin", status: 200},
+		"POST /accounts/:id": {rule: "admin", status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"name": {"Sam Renamed"}, "version": {"1"}}
+		})},
+		"POST /accounts/:id/password": {rule: "admin", status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"password": {newPassphrase}}
+		})},
+
+		"GET /projects":     {rule: "signed-in", status: 200},
+		"GET /projects/new": {rule: "signed-in", status: 200},
+		"POST /projects": {rule: "signed-in", status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return projectFormValues("Another project", 0)
+		})},
+		"GET /projects/:pid":          {rule: read, status: 200},
+		"GET /projects/:pid/settings": {rule: read, status: 200},
+		"POST /projects/:pid/settings": {rule: planEdit, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return projectFormValues(roleProjectName, 1)
+		})},
+		"GET /projects/:pid/delete": {rule: del, status: 200},
+		"POST /projects/:pid/delete": {rule: del, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"confirm_name": {roleProjectName}}
+		})},
+
+		"GET /projects/:pid/people":             {rule: read, status: 200},
+		"GET /projects/:pid/people/new":         {rule: planEdit, status: 200},
+		"POST /projects/:pid/people":            {rule: planEdit, status: 303, form: userTypeForm},
+		"GET /projects/:pid/people/:id/edit":    {rule: planEdit, status: 200},
+		"POST /projects/:pid/people/:id":        {rule: planEdit, status: 303, form: userTypeForm},
+		"GET /projects/:pid/people/:id/delete":  {rule: planEdit, status: 200},
+		"POST /projects/:pid/people/:id/delete": {rule: planEdit, status: 303},
+
+		"GET /projects/:pid/sources":             {rule: read, status: 200},
+		"GET /projects/:pid/sources/new":         {rule: sourceEdit, status: 200},
+		"POST /projects/:pid/sources":            {rule: sourceEdit, status: 303, form: sourceForm},
+		"GET /projects/:pid/sources/:id/edit":    {rule: sourceEdit, status: 200},
+		"POST /projects/:pid/sources/:id":        {rule: sourceEdit, status: 303, form: sourceForm},
+		"GET /projects/:pid/sources/:id/delete":  {rule: sourceEdit, status: 200},
+		"POST /projects/:pid/sources/:id/delete": {rule: sourceEdit, status: 303},
+
+		"GET /projects/:pid/applications":             {rule: read, status: 200},
+		"GET /projects/:pid/applications/new":         {rule: planEdit, status: 200},
+		"POST /projects/:pid/applications":            {rule: planEdit, status: 303, form: appForm},
+		"GET /projects/:pid/applications/:id/edit":    {rule: planEdit, status: 200},
+		"POST /projects/:pid/applications/:id":        {rule: planEdit, status: 303, form: appForm},
+		"GET /projects/:pid/applications/:id/delete":  {rule: planEdit, status: 200},
+		"POST /projects/:pid/applications/:id/delete": {rule: planEdit, status: 303},
+
+		"GET /projects/:pid/goals": {rule: read, status: 200},
+		"POST /projects/:pid/goals": {rule: planEdit, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"user_experience": {"Nobody notices."}, "version": {"1"}}
+		})},
+
+		"GET /projects/:pid/members": {rule: membersRead, status: 200},
+		"POST /projects/:pid/members": {rule: membersManage, status: 303, form: func(w *roleWorld, _ *auth.Account) url.Values {
+			return url.Values{"email": {w.newcomer.Email}, "role": {"viewer"}}
+		}},
+		"POST /projects/:pid/members/:id": {rule: membersManage, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"role": {"engineer"}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/members/:id/remove":  {rule: membersManage, status: 200},
+		"POST /projects/:pid/members/:id/remove": {rule: membersManage, status: 303},
+
+		"GET /projects/:pid/audit": {rule: auditRead, status: 200},
+
+		"GET /api/v1/openapi.json": {rule: "public", status: 200},
+		"GET /api/v1/projects":     {rule: "signed-in", status: 200},
+		"POST /api/v1/projects": {rule: "signed-in", status: 201, json: func(*roleWorld) any {
+			return map[string]any{"name": "Scripted project"}
+		}},
+		"GET /api/v1/projects/:pid": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid": {rule: planEdit, status: 200, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "description": "patched"}
+		}},
+		"DELETE /api/v1/projects/:pid": {rule: del, status: 204, query: func(*roleWorld) string {
+			return "?confirm=" + url.QueryEscape(roleProjectName)
+		}},
+		"GET /api/v1/projects/:pid/readiness": {rule: read, status: 200},
+
+		"GET /api/v1/projects/:pid/user-types": {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/user-types": {rule: planEdit, status: 201, json: func(*roleWorld) any {
+			return map[string]any{"kind": "partner", "name": "Resellers", "userCount": 12}
+		}},
+		"GET /api/v1/projects/:pid/user-types/:id": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/user-types/:id": {rule: planEdit, status: 200, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "userCount": 2000}
+		}},
+		"DELETE /api/v1/projects/:pid/user-types/:id": {rule: planEdit, status: 204},
+
+		"GET /api/v1/projects/:pid/sources": {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/sources": {rule: sourceEdit, status: 201, json: func(*roleWorld) any {
+			return map[string]any{"name": "HR feed", "kind": "hr_system"}
+		}},
+		"GET /api/v1/projects/:pid/sources/:id": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/sources/:id": {rule: sourceEdit, status: 200, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "accessOwner": "Jane Roe"}
+		}},
+		"DELETE /api/v1/projects/:pid/sources/:id": {rule: sourceEdit, status: 204},
+
+		"GET /api/v1/projects/:pid/applications": {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/applications": {rule: planEdit, status: 201, json: func(*roleWorld) any {
+			return map[string]any{"name": "Intranet", "accessMethod": "oidc", "assignmentBasis": "group"}
+		}},
+		"GET /api/v1/projects/:pid/applications/:id": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/applications/:id": {rule: planEdit, status: 200, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "notes": "patched"}
+		}},
+		"DELETE /api/v1/projects/:pid/applications/:id": {rule: planEdit, status: 204},
+
+		"GET /api/v1/projects/:pid/goals": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/goals": {rule: planEdit, status: 200, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "approach": "staged", "rationale": "Fewer interruptions."}
+		}},
+	}
+}
+
+// registeredRoutes lists the server's routes as "METHOD path", skipping
+// echo's internal ones.
+func registeredRoutes(t testing.TB, app *testApp) []string {
+	t.Helper()
+	var out []string
+	for _, r := range app.Server.Echo().Routes() {
+		if strings.HasPrefix(r.Method, "echo_") {
+			continue
+		}
+		out = append(out, r.Method+" "+r.Path)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		t.Fatal("the server registers no routes")
+	}
+	return out
+}
+
+func ruleString(scope string, perm auth.Permission) string {
+	if scope == "project" {
+		return "project " + string(perm)
+	}
+	return scope
+}
+
+func TestEveryRouteHasTheAccessRuleItMustHave(t *testing.T) {
+	app := newTestApp(t)
+	table := routeTable()
+	seen := map[string]bool{}
+	for _, key := range registeredRoutes(t, app) {
+		seen[key] = true
+		method, path, _ := strings.Cut(key, " ")
+		scope, perm, ok := app.Server.AccessRule(method, path)
+		if !ok {
+			t.Errorf("%s has no access rule: register it through routes.go with one", key)
+			continue
+		}
+		want, known := table[key]
+		if !known {
+			t.Errorf("%s (rule %q) is not in the role test's route table: add it with the rule it must have", key, ruleString(scope, perm))
+			continue
+		}
+		if got := ruleString(scope, perm); got != want.rule {
+			t.Errorf("%s has rule %q, want %q", key, got, want.rule)
+		}
+		if scope == "project" && !strings.Contains(path, ":pid") {
+			t.Errorf("%s is project-scoped but has no :pid", key)
+		}
+	}
+	for key := range table {
+		if !seen[key] {
+			t.Errorf("%s is in the route table but the server does not register it", key)
+		}
+	}
+}
+
+func TestAccessRuleReportsUnregisteredRoutes(t *testing.T) {
+	app := newTestApp(t)
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/not-a-route"},
+		{"DELETE", "/projects/:pid"},     // only the API deletes with DELETE
+		{"POST", "/projects/:pid/audit"}, // the audit log is read-only
+	} {
+		if scope, _, ok := app.Server.AccessRule(r.method, r.path); ok {
+			t.Errorf("AccessRule(%s %s) = %q, want no rule", r.method, r.path, scope)
+		}
+	}
+}
+
+// roleOutcome is what a visitor should get from a route.
+type roleOutcome string
+
+const (
+	outcomeAllowed   roleOutcome = "allowed"
+	outcomeSignIn    roleOutcome = "redirect to sign-in"
+	outcomeNoToken   roleOutcome = "401 JSON"
+	outcomeForbidden roleOutcome = "403"
+	outcomeHidden    roleOutcome = "404"
+)
+
+func expectedOutcome(scope string, perm auth.Permission, isAPI bool, v roleVisitor) roleOutcome {
+	if scope == "public" {
+		return outcomeAllowed
+	}
+	if v.anonymous {
+		if isAPI {
+			return outcomeNoToken
+		}
+		return outcomeSignIn
+	}
+	switch scope {
+	case "signed-in":
+		return outcomeAllowed
+	case "admin":
+		if v.admin {
+			return outcomeAllowed
+		}
+		return outcomeForbidden
+	case "project":
+		if v.role == "" && !v.admin {
+			return outcomeHidden
+		}
+		if auth.Can(v.admin, v.role, perm) {
+			return outcomeAllowed
+		}
+		return outcomeForbidden
+	}
+	return "unknown scope " + roleOutcome(scope)
+}
+
+func countAudit(t testing.TB, app *testApp) int64 {
+	t.Helper()
+	var n int64
+	if err := app.DB.Read.Model(&audit.Entry{}).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestEveryRouteAnswersEachVisitorAsTheMatrixSays(t *testing.T) {
+	probe := newTestApp(t)
+	table := routeTable()
+	for _, key := range registeredRoutes(t, probe) {
+		method, path, _ := strings.Cut(key, " ")
+		scope, perm, ok := probe.Server.AccessRule(method, path)
+		if !ok {
+			t.Errorf("%s has no access rule", key)
+			continue
+		}
+		rc := table[key] // unknown routes are still visited, with an empty request
+		isAPI := strings.HasPrefix(path, "/api/")
+		for _, v := range roleVisitors() {
+			want := expectedOutcome(scope, perm, isAPI, v)
+			t.Run(key+"/"+v.name, func(t *testing.T) {
+				t.Parallel()
+				visitRoute(t, method, path, isAPI, rc, v, want)
+			})
+		}
+	}
+}
+
+func visitRoute(t *testing.T, method, path string, isAPI bool, rc routeCase, v roleVisitor, want roleOutcome) {
+	w := newRoleWorld(t)
+	app := w.app
+	me := w.accountOf(v)
+	tokenID := w.leadTokenID
+	var b *browser
+	var token string
+	if me == nil {
+		b = app.browser()
+	} else {
+		b = app.signedIn(me)
+		var tok *auth.APIToken
+		var err error
+		token, tok, err = app.Auth.CreateAPIToken(context.Background(), me.ID, "role test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokenID = tok.ID
+	}
+	target, err := w.fillPath(path, tokenID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.query != nil {
+		target += rc.query(w)
+	}
+	if !isAPI && method == http.MethodPost {
+		b.csrf() // fetch the token before counting, so that only the request itself counts
+	}
+	before := countAudit(t, app)
+
+	var res response
+	switch {
+	case isAPI:
+		var body any
+		if rc.json != nil {
+			body = rc.json(w)
+		} else if method == http.MethodPost || method == http.MethodPatch {
+			body = map[string]any{}
+		}
+		res = app.api(token, method, target, body)
+	case method == http.MethodGet:
+		res = b.get(target)
+	case method == http.MethodPost:
+		form := url.Values{}
+		if rc.form != nil {
+			form = rc.form(w, me)
+		}
+		res = b.post(target, form)
+	default:
+		t.Fatalf("the role test cannot send %s to an HTML route", method)
+	}
+	loc := res.Header.Get("Location")
+	t.Logf("%s %s as %s: %d %s (want %s)", method, target, v.name, res.StatusCode, loc, want)
+
+	switch want {
+	case outcomeAllowed:
+		if rc.status != 0 && res.StatusCode != rc.status {
+			t.Fatalf("status %d, want %d: %.300s", res.StatusCode, rc.status, res.Body)
+		}
+		if res.StatusCode >= 400 && rc.status < 400 {
+			t.Fatalf("status %d for an allowed visitor: %.300s", res.StatusCode, res.Body)
+		}
+		if strings.HasPrefix(loc, "/signin?") || loc == "/account/password" {
+			t.Fatalf("allowed visitor redirected to %s", loc)
+		}
+	case outcomeSignIn:
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("status %d, want 303 to the sign-in page", res.StatusCode)
+		}
+		next := "/"
+		if method == http.MethodGet {
+			next = target
+		}
+		if wantLoc := "/signin?next=" + url.QueryEscape(next); loc != wantLoc {
+			t.Fatalf("redirected to %q, want %q", loc, wantLoc)
+		}
+	case outcomeNoToken:
+		wantAPIError(t, res, http.StatusUnauthorized, "unauthorized")
+		if res.Header.Get("WWW-Authenticate") == "" {
+			t.Error("401 without WWW-Authenticate")
+		}
+		// A token that is not one of ours is no better than none.
+		bogus := app.api("ferry_notarealtoken", method, target, nil)
+		wantAPIError(t, bogus, http.StatusUnauthorized, "unauthorized")
+	case outcomeForbidden:
+		if isAPI {
+			wantAPIError(t, res, http.StatusForbidden, "forbidden")
+		} else {
+			wantErrorPage(t, res, http.StatusForbidden)
+		}
+	case outcomeHidden:
+		if isAPI {
+			wantAPIError(t, res, http.StatusNotFound, "not_found")
+		} else {
+			wantErrorPage(t, res, http.StatusNotFound)
+		}
+		if strings.Contains(res.Body, roleProjectName) {
+			t.Error("the 404 answer names the project it hides")
+		}
+	default:
+		t.Fatalf("no expectation: %s", want)
+	}
+
+	if want != outcomeAllowed {
+		if after := countAudit(t, app); after != before {
+			t.Errorf("a refused request changed something: %d audit entries written", after-before)
+		}
+	}
+	// Independent of routes.go: a viewer never changes a project.
+	if v.role == auth.RoleViewer && method != http.MethodGet && strings.Contains(path, ":pid") && res.StatusCode != http.StatusForbidden {
+		t.Errorf("a viewer's %s %s answered %d, want 403", method, path, res.StatusCode)
+	}
+}
+
+func wantAPIError(t testing.TB, res response, status int, code string) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("status %d, want %d: %.300s", res.StatusCode, status, res.Body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want JSON", ct)
+	}
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(res.Body), &body); err != nil {
+		t.Fatalf("error body is not JSON: %v: %s", err, res.Body)
+	}
+	if body.Error.Code != code || body.Error.Message == "" {
+		t.Fatalf("error %+v, want code %q with a message", body.Error, code)
+	}
+}
+
+func wantErrorPage(t testing.TB, res response, status int) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("status %d, want %d: %.300s", res.StatusCode, status, res.Body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("Content-Type %q, want an HTML error page", ct)
+	}
+	if h := strings.TrimSpace(res.doc(t).Find("h1").Text()); h == "" {
+		t.Fatal("error page without a message")
+	}
+}
