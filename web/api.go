@@ -24,30 +24,7 @@ func list[T any](items []T) listResponse[T] {
 	if items == nil {
 		items = []T{}
 	}
-	for i := range items {
-		emptyLists(&items[i])
-	}
 	return listResponse[T]{Items: items}
-}
-
-// emptyLists makes a record's list fields [] rather than null, so that
-// clients can always iterate them.
-func emptyLists(v any) any {
-	switch r := v.(type) {
-	case *plan.UserType:
-		if r.Subgroups == nil {
-			r.Subgroups = []plan.Subgroup{}
-		}
-	case *plan.Source:
-		if r.UserTypeIDs == nil {
-			r.UserTypeIDs = []int64{}
-		}
-	case *plan.Application:
-		if r.UserTypeIDs == nil {
-			r.UserTypeIDs = []int64{}
-		}
-	}
-	return v
 }
 
 // apiFieldNames renames the field messages of a validation error from the
@@ -302,7 +279,7 @@ func (s *Server) apiGetUserType(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, emptyLists(u))
+	return c.JSON(http.StatusOK, u)
 }
 
 func (s *Server) apiUpdateUserType(c echo.Context) error {
@@ -325,7 +302,7 @@ func (s *Server) apiUpdateUserType(c echo.Context) error {
 	if err != nil {
 		return apiFieldNames(err)
 	}
-	return c.JSON(http.StatusOK, emptyLists(u))
+	return c.JSON(http.StatusOK, u)
 }
 
 func (s *Server) apiDeleteUserType(c echo.Context) error {
@@ -366,7 +343,7 @@ func (s *Server) apiGetSource(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, emptyLists(src))
+	return c.JSON(http.StatusOK, src)
 }
 
 func (s *Server) apiUpdateSource(c echo.Context) error {
@@ -389,7 +366,7 @@ func (s *Server) apiUpdateSource(c echo.Context) error {
 	if err != nil {
 		return apiFieldNames(err)
 	}
-	return c.JSON(http.StatusOK, emptyLists(src))
+	return c.JSON(http.StatusOK, src)
 }
 
 func (s *Server) apiDeleteSource(c echo.Context) error {
@@ -430,7 +407,7 @@ func (s *Server) apiGetApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, emptyLists(a))
+	return c.JSON(http.StatusOK, a)
 }
 
 func (s *Server) apiUpdateApplication(c echo.Context) error {
@@ -453,7 +430,7 @@ func (s *Server) apiUpdateApplication(c echo.Context) error {
 	if err != nil {
 		return apiFieldNames(err)
 	}
-	return c.JSON(http.StatusOK, emptyLists(a))
+	return c.JSON(http.StatusOK, a)
 }
 
 func (s *Server) apiDeleteApplication(c echo.Context) error {
@@ -498,5 +475,5 @@ func (s *Server) apiUpdateGoals(c echo.Context) error {
 
 func created(c echo.Context, location string, v any) error {
 	c.Response().Header().Set(echo.HeaderLocation, location)
-	return c.JSON(http.StatusCreated, emptyLists(v))
+	return c.JSON(http.StatusCreated, v)
 }

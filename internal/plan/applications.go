@@ -113,37 +113,19 @@ func (s *Service) FindApplicationByID(ctx context.Context, projectID, id int64) 
 }
 
 func findApplication(q *gorm.DB, projectID, id int64) (*Application, error) {
-	var a Application
-	if err := q.Where("project_id = ? AND id = ?", projectID, id).First(&a).Error; err != nil {
-		return nil, wrap(notFoundOr(err, "application"))
-	}
-	links, err := applicationLinks().load(q, []int64{id})
+	out, err := findWithUserTypes[Application](q, applicationLinks(), "project_id = ? AND id = ?", projectID, id)
 	if err != nil {
-		return nil, apperr.Internal(err)
+		return nil, err
 	}
-	a.UserTypeIDs = links[id]
-	return &a, nil
+	if len(out) == 0 {
+		return nil, apperr.NotFound("application")
+	}
+	return &out[0], nil
 }
 
 // FindApplications lists a project's applications by name.
 func (s *Service) FindApplications(ctx context.Context, projectID int64) ([]Application, error) {
-	q := s.db.Read.WithContext(ctx)
-	var out []Application
-	if err := q.Where("project_id = ?", projectID).Order("name_key").Find(&out).Error; err != nil {
-		return nil, apperr.Internal(err)
-	}
-	ids := make([]int64, len(out))
-	for i := range out {
-		ids[i] = out[i].ID
-	}
-	links, err := applicationLinks().load(q, ids)
-	if err != nil {
-		return nil, apperr.Internal(err)
-	}
-	for i := range out {
-		out[i].UserTypeIDs = links[out[i].ID]
-	}
-	return out, nil
+	return findWithUserTypes[Application](s.db.Read.WithContext(ctx), applicationLinks(), "project_id = ?", projectID)
 }
 
 // UpdateApplication applies in if the application is still at version.

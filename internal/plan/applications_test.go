@@ -155,7 +155,7 @@ func TestUpdateApplicationAndConflict(t *testing.T) {
 	}
 	entries := f.history(t, "application", a.ID)
 	f.checkEntry(t, entries[0], p.ID, "update", "application", a.ID)
-	if d := diff(entries[0]); len(d) != 2 || d["oinStatus"] != "unknown → no" || d["userTypeIds"] != fmt.Sprintf(" → [%d]", u.ID) {
+	if d := diff(entries[0]); len(d) != 2 || d["oinStatus"] != "unknown → no" || d["userTypeIds"] != fmt.Sprintf("[] → [%d]", u.ID) {
 		t.Fatalf("diff = %v", d)
 	}
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"github.com/ferry-migrate/ferry/internal/apperr"
 )
 
 // sourceUserType and applicationUserType link a record to the user types it
@@ -67,6 +69,43 @@ func (l userTypeLinks) load(q *gorm.DB, ownerIDs []int64) (map[int64][]int64, er
 	}
 	for _, r := range rows {
 		out[r.OwnerID] = append(out[r.OwnerID], r.UserTypeID)
+	}
+	return out, nil
+}
+
+// withUserTypes is a record that links to user types (sources, applications).
+type withUserTypes[T any] interface {
+	*T
+	recordID() int64
+	setUserTypeIDs(ids []int64)
+}
+
+func (s *Source) recordID() int64                 { return s.ID }
+func (s *Source) setUserTypeIDs(ids []int64)      { s.UserTypeIDs = ids }
+func (a *Application) recordID() int64            { return a.ID }
+func (a *Application) setUserTypeIDs(ids []int64) { a.UserTypeIDs = ids }
+
+// findWithUserTypes loads the records matching where, by name, each with its
+// linked user type ids (always a list, never null in JSON).
+func findWithUserTypes[T any, PT withUserTypes[T]](q *gorm.DB, links userTypeLinks, where string, args ...any) ([]T, error) {
+	var out []T
+	if err := q.Where(where, args...).Order("name_key").Find(&out).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = PT(&out[i]).recordID()
+	}
+	linked, err := links.load(q, ids)
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	for i := range out {
+		userTypes := linked[ids[i]]
+		if userTypes == nil {
+			userTypes = []int64{}
+		}
+		PT(&out[i]).setUserTypeIDs(userTypes)
 	}
 	return out, nil
 }

@@ -121,7 +121,7 @@ func linkedUserTypes(tx *gorm.DB, projectID int64, ids []int64) ([]int64, error)
 		return nil, apperr.Invalid("Please correct the highlighted fields.", map[string]string{"user_type_ids": "Too many user types selected."})
 	}
 	if len(unique) == 0 {
-		return nil, nil
+		return []int64{}, nil // a list in JSON, never null
 	}
 	var n int64
 	if err := tx.Model(&UserType{}).Where("project_id = ? AND id IN ?", projectID, unique).Count(&n).Error; err != nil {

@@ -154,37 +154,19 @@ func (s *Service) FindSourceByID(ctx context.Context, projectID, id int64) (*Sou
 }
 
 func findSource(q *gorm.DB, projectID, id int64) (*Source, error) {
-	var src Source
-	if err := q.Where("project_id = ? AND id = ?", projectID, id).First(&src).Error; err != nil {
-		return nil, wrap(notFoundOr(err, "source"))
-	}
-	links, err := sourceLinks().load(q, []int64{id})
+	out, err := findWithUserTypes[Source](q, sourceLinks(), "project_id = ? AND id = ?", projectID, id)
 	if err != nil {
-		return nil, apperr.Internal(err)
+		return nil, err
 	}
-	src.UserTypeIDs = links[id]
-	return &src, nil
+	if len(out) == 0 {
+		return nil, apperr.NotFound("source")
+	}
+	return &out[0], nil
 }
 
 // FindSources lists a project's sources by name.
 func (s *Service) FindSources(ctx context.Context, projectID int64) ([]Source, error) {
-	q := s.db.Read.WithContext(ctx)
-	var out []Source
-	if err := q.Where("project_id = ?", projectID).Order("name_key").Find(&out).Error; err != nil {
-		return nil, apperr.Internal(err)
-	}
-	ids := make([]int64, len(out))
-	for i := range out {
-		ids[i] = out[i].ID
-	}
-	links, err := sourceLinks().load(q, ids)
-	if err != nil {
-		return nil, apperr.Internal(err)
-	}
-	for i := range out {
-		out[i].UserTypeIDs = links[out[i].ID]
-	}
-	return out, nil
+	return findWithUserTypes[Source](s.db.Read.WithContext(ctx), sourceLinks(), "project_id = ?", projectID)
 }
 
 // UpdateSource applies in if the source is still at version.

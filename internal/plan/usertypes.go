@@ -63,7 +63,7 @@ func (u *UserType) apply(in UserTypeInput) {
 	}
 	u.Notes = str(in.Notes, u.Notes)
 	if in.Subgroups != nil {
-		u.Subgroups = nil
+		u.Subgroups = []Subgroup{}
 		for i, sg := range *in.Subgroups {
 			u.Subgroups = append(u.Subgroups, Subgroup{Position: i, Name: strings.TrimSpace(sg.Name), UserCount: sg.UserCount})
 		}
@@ -90,6 +90,13 @@ func (u *UserType) validate() error {
 		seen[nameKey(sg.Name)] = true
 	}
 	return c.Err()
+}
+
+// listsNotNull makes an empty subgroup list [] in JSON rather than null.
+func (u *UserType) listsNotNull() {
+	if u.Subgroups == nil {
+		u.Subgroups = []Subgroup{}
+	}
 }
 
 // SubgroupTotal is the sum of the subgroup counts.
@@ -122,7 +129,7 @@ func (in UserTypeInput) sent() map[string]bool {
 
 // CreateUserType adds a user type to a project.
 func (s *Service) CreateUserType(ctx context.Context, projectID int64, in UserTypeInput) (*UserType, error) {
-	u := &UserType{ProjectID: projectID, Version: 1}
+	u := &UserType{ProjectID: projectID, Subgroups: []Subgroup{}, Version: 1}
 	u.apply(in)
 	if err := u.validate(); err != nil {
 		return nil, err
@@ -168,6 +175,7 @@ func findUserType(q *gorm.DB, projectID, id int64) (*UserType, error) {
 	if err != nil {
 		return nil, wrap(notFoundOr(err, "user type"))
 	}
+	u.listsNotNull()
 	return &u, nil
 }
 
@@ -178,6 +186,9 @@ func (s *Service) FindUserTypes(ctx context.Context, projectID int64) ([]UserTyp
 		Where("project_id = ?", projectID).Order("name_key").Find(&out).Error
 	if err != nil {
 		return nil, apperr.Internal(err)
+	}
+	for i := range out {
+		out[i].listsNotNull()
 	}
 	return out, nil
 }
