@@ -91,6 +91,24 @@ var seeds = []seed{
 		`INSERT INTO audit_entries (project_id, actor_id, actor_name, action, entity_type, entity_id, after_json, created_at)
 		 VALUES (1, 1, 'Lea Lead', 'create', 'project', 1, '{"name":"Acme"}', '2026-03-01 08:00:00')`,
 	}, check: `SELECT 1 FROM audit_entries WHERE actor_name = 'Lea Lead' AND after_json = '{"name":"Acme"}'`},
+	{since: 2, name: "a source field mapped to an Okta attribute, with its legal review and sign-off", insert: []string{
+		`INSERT INTO profile_settings (project_id, login_pattern, created_at, updated_at) VALUES (1, '.+', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO custom_attributes (project_id, name, name_key, title, data_type, is_unique, created_at, updated_at)
+		 VALUES (1, 'employeeId', 'employeeid', 'Employee ID', 'string', TRUE, '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO source_fields (id, project_id, source_id, name, name_key, data_type, pii, pii_category, created_at, updated_at)
+		 VALUES (1, 1, 1, 'mail', 'mail', 'string', 'yes', 'contact', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO mapping_rows (project_id, source_field_id, target_attribute, status, created_at, updated_at)
+		 VALUES (1, 1, 'email', 'mapped', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO pii_reviews (project_id, source_field_id, status, decision, created_at, updated_at)
+		 VALUES (1, 1, 'approved', 'migrate', '2026-03-01 08:00:00', '2026-03-01 08:00:00')`,
+		`INSERT INTO pii_signoffs (project_id, signed_by_name, signed_at, field_count) VALUES (1, 'Liz Legal', '2026-03-01 09:00:00', 1)`,
+	}, check: `SELECT 1 FROM source_fields f
+		JOIN mapping_rows m ON m.source_field_id = f.id AND m.target_attribute = 'email'
+		JOIN pii_reviews r ON r.source_field_id = f.id AND r.decision = 'migrate'
+		JOIN pii_signoffs so ON so.project_id = f.project_id AND so.field_count = 1
+		JOIN custom_attributes c ON c.project_id = f.project_id AND c.is_unique
+		JOIN profile_settings ps ON ps.project_id = f.project_id AND ps.login_pattern = '.+'
+		WHERE f.pii = 'yes'`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {
