@@ -99,7 +99,8 @@ CREATE TABLE pii_reviews (
 CREATE UNIQUE INDEX pii_reviews_field ON pii_reviews (source_field_id);
 CREATE INDEX pii_reviews_project ON pii_reviews (project_id, status);
 
--- Sign-offs of a project's whole PII register; the newest unrevoked one counts.
+-- Sign-offs of a project's whole PII register. The newest one counts while
+-- the register still hashes to register_hash: any later change reopens it.
 CREATE TABLE pii_signoffs (
     id {{pk}},
     project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -107,6 +108,7 @@ CREATE TABLE pii_signoffs (
     signed_by_name TEXT NOT NULL,
     signed_at TIMESTAMP NOT NULL,
     field_count INTEGER NOT NULL,
+    register_hash TEXT NOT NULL DEFAULT '',
     revoked_at TIMESTAMP NULL,
     revoked_reason TEXT NOT NULL DEFAULT ''
 );
