@@ -117,3 +117,6 @@ func Human(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // itoa formats an id for URLs and values.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Option is an allowed value with its label, for selects.
+type Option = plan.Option

@@ -234,12 +234,11 @@ type estimateJSON struct {
 
 func (s *Server) apiReadiness(c echo.Context) error {
 	p := project(c)
-	inv, err := s.plan.FindInventory(c.Request().Context(), p.ID)
+	st, err := s.loadProjectState(c)
 	if err != nil {
 		return err
 	}
-	r := inv.Readiness()
-	e := inv.Estimate()
+	r, e := st.readiness, st.inv.Estimate()
 	out := readinessJSON{Percent: r.Percent, Done: r.Done, Total: r.Total,
 		Estimate: estimateJSON{Users: e.Users, RateLimit: e.Limit, SharePercent: e.Share, RatePerMinute: e.Rate, Minutes: int64(e.Duration.Minutes()), Text: e.String()}}
 	for _, it := range r.Items {

@@ -19,7 +19,10 @@ import (
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
 )
@@ -32,6 +35,9 @@ type testApp struct {
 	Clock  *dbtest.Clock
 	Auth   *auth.Service
 	Plan   *plan.Service
+	Schema *schema.Service
+	Map    *mapping.Service
+	Priv   *privacy.Service
 	Server *web.Server
 	HTTP   *httptest.Server
 	Logs   *bytes.Buffer
@@ -45,16 +51,20 @@ func newTestApp(t testing.TB) *testApp {
 	d := dbtest.MustOpen(t, clock)
 	authSvc := auth.NewService(d, auth.Options{Now: clock.Now, Argon2: auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
 	planSvc := plan.NewService(d, authSvc)
+	schemaSvc := schema.NewService(d)
+	mappingSvc := mapping.NewService(d, schemaSvc, planSvc)
+	privacySvc := privacy.NewService(d, mappingSvc, planSvc, clock.Now)
 	assets, err := static.New("/static")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := web.New(authSvc, planSvc, audit.NewReader(d.Read), d, assets, logger, web.Options{})
+	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
+		Mapping: mappingSvc, Privacy: privacySvc}, assets, logger, web.Options{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Server: srv, HTTP: hs, Logs: logs}
+	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

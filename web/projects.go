@@ -115,17 +115,21 @@ func refURL(p *plan.Project, r plan.Ref) string {
 		return projectURL(p, "/sources/new")
 	case plan.SectionApplications:
 		return projectURL(p, "/applications/new")
+	case sectionMatrix:
+		return projectURL(p, "/matrix?show=problems")
+	case sectionPrivacy:
+		return projectURL(p, "/privacy")
 	}
 	return projectURL(p, "/goals")
 }
 
 func (s *Server) overviewPage(c echo.Context) error {
 	p := project(c)
-	inv, err := s.plan.FindInventory(c.Request().Context(), p.ID)
+	st, err := s.loadProjectState(c)
 	if err != nil {
 		return err
 	}
-	r := inv.Readiness()
+	inv, r := st.inv, st.readiness
 	v := templates.OverviewView{Project: *p, Percent: r.Percent, Done: r.Done, Total: r.Total, Estimate: inv.Estimate(),
 		UserTypes: len(inv.UserTypes), Sources: len(inv.Sources), Applications: len(inv.Applications)}
 	for _, it := range r.Items {
@@ -143,8 +147,11 @@ func (s *Server) overviewPage(c echo.Context) error {
 
 // sectionEditable reports whether the viewer may fix items of a section.
 func sectionEditable(c echo.Context, section string) bool {
-	if section == plan.SectionSources {
+	switch section {
+	case plan.SectionSources:
 		return can(c, auth.PermSourceEdit)
+	case sectionPrivacy:
+		return can(c, auth.PermPrivacyReview)
 	}
 	return can(c, auth.PermPlanEdit)
 }

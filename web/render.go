@@ -7,7 +7,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/templates"
 )
 
@@ -31,23 +30,14 @@ func (s *Server) chrome(c echo.Context, title, section string) templates.Chrome 
 	if p := project(c); p != nil && ch.Account != nil {
 		ch.Project = &templates.ProjectNav{ID: p.ID, Name: p.Name, Role: role(c), IsAdmin: ch.Account.IsAdmin}
 		if can(c, "project.read") {
-			if inv, err := s.plan.FindInventory(c.Request().Context(), p.ID); err == nil {
-				ch.Project.Marks = sectionMarks(inv)
+			if st, err := s.loadProjectState(c); err == nil {
+				ch.Project.Marks = st.marks()
+			} else {
+				s.log.WarnContext(c.Request().Context(), "navigation marks", "error", err)
 			}
 		}
 	}
 	return ch
-}
-
-// sectionMarks computes the navigation's status mark of each plan section.
-func sectionMarks(inv *plan.Inventory) map[string]string {
-	r := inv.Readiness()
-	started := inv.Started()
-	marks := map[string]string{}
-	for _, sec := range []string{plan.SectionPeople, plan.SectionSources, plan.SectionApplications, plan.SectionGoals} {
-		marks[sec] = r.SectionStatus(sec, started[sec])
-	}
-	return marks
 }
 
 // renderPage renders a page with status 200.

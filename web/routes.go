@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -15,7 +16,11 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlash())
-	e.Use(s.requestContext, middleware.Recover(), securityHeaders, middleware.BodyLimit(bodyLimit(s.opts.MaxBodyBytes)), s.session, s.csrf())
+	e.Use(s.requestContext, middleware.Recover(), securityHeaders, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: bodyLimit(s.opts.MaxBodyBytes),
+		// Spreadsheet uploads have their own, larger limit (see readUpload).
+		Skipper: func(c echo.Context) bool { return strings.Contains(c.Path(), "/matrix/import") },
+	}), s.session, s.csrf())
 
 	r := s.handle
 	// Console.
@@ -87,6 +92,46 @@ func (s *Server) routes() {
 
 	r("GET", "/projects/:pid/audit", s.auditPage, inProject(auth.PermAuditRead))
 
+	// The Okta profile, source fields and the attribute-mapping matrix.
+	r("GET", "/projects/:pid/attributes", s.attributesPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/attributes/settings", s.updateProfileSettings, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/attributes/custom/new", s.customNewForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/attributes/custom", s.createCustom, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/attributes/custom/:id/edit", s.customEditForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/attributes/custom/:id", s.updateCustom, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/attributes/custom/:id/delete", s.deleteCustomConfirm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/attributes/custom/:id/delete", s.deleteCustom, inProject(auth.PermPlanEdit))
+
+	r("GET", "/projects/:pid/sources/:sid/fields", s.fieldsPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/sources/:sid/fields", s.createField, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/sources/:sid/fields/:id/edit", s.fieldEditForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/sources/:sid/fields/:id", s.updateField, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/sources/:sid/fields/:id/delete", s.deleteFieldConfirm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/sources/:sid/fields/:id/delete", s.deleteField, inProject(auth.PermPlanEdit))
+
+	r("GET", "/projects/:pid/matrix", s.matrixPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/matrix.csv", s.exportMatrix("csv"), inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/matrix.xlsx", s.exportMatrix("xlsx"), inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/matrix/suggestions", s.acceptSuggestions, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/matrix/rows/new", s.rowNewForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/matrix/rows", s.createRow, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/matrix/preview", s.previewTransform, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/matrix/rows/:id/edit", s.rowEditForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/matrix/rows/:id", s.updateRow, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/matrix/rows/:id/delete", s.deleteRowConfirm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/matrix/rows/:id/delete", s.deleteRow, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/matrix/import", s.importForm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/matrix/import", s.importPreview, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/matrix/import/confirm", s.importConfirm, inProject(auth.PermPlanEdit))
+
+	// The legal review of personal data.
+	r("GET", "/projects/:pid/privacy", s.privacyPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/privacy/register.csv", s.exportRegister("csv"), inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/privacy/register.xlsx", s.exportRegister("xlsx"), inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/privacy/fields/:id", s.decide, inProject(auth.PermPrivacyReview))
+	r("POST", "/projects/:pid/privacy/fields/:id/classify", s.classifyField, inProject(auth.PermPrivacyReview))
+	r("POST", "/projects/:pid/privacy/signoff", s.signOff, inProject(auth.PermPrivacyReview))
+
 	// JSON API: personal API tokens only, never cookies.
 	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }
 	api("GET", "/openapi.json", s.openAPIDocument, public())
@@ -117,6 +162,19 @@ func (s *Server) routes() {
 
 	api("GET", "/projects/:pid/goals", s.apiGetGoals, inProject(auth.PermProjectRead))
 	api("PATCH", "/projects/:pid/goals", s.apiUpdateGoals, inProject(auth.PermPlanEdit))
+
+	api("GET", "/projects/:pid/attributes", s.apiAttributes, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/sources/:sid/fields", s.apiListFields, inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/sources/:sid/fields", s.apiCreateField, inProject(auth.PermPlanEdit))
+	api("GET", "/projects/:pid/fields/:id", s.apiGetField, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/fields/:id", s.apiUpdateField, inProject(auth.PermPlanEdit))
+	api("DELETE", "/projects/:pid/fields/:id", s.apiDeleteField, inProject(auth.PermPlanEdit))
+	api("GET", "/projects/:pid/matrix", s.apiMatrix, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/matrix.csv", s.exportMatrix("csv"), inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/matrix.xlsx", s.exportMatrix("xlsx"), inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/matrix/rows", s.apiCreateRow, inProject(auth.PermPlanEdit))
+	api("PATCH", "/projects/:pid/matrix/rows/:id", s.apiUpdateRow, inProject(auth.PermPlanEdit))
+	api("DELETE", "/projects/:pid/matrix/rows/:id", s.apiDeleteRow, inProject(auth.PermPlanEdit))
 }
 
 // handle registers one route with its access rule.

@@ -23,7 +23,10 @@ import (
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
 	"github.com/ferry-migrate/ferry/internal/logging"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
 )
@@ -65,11 +68,14 @@ func newProductionLikeApp(t testing.TB, opts web.Options) (*testApp, *lockedLog)
 	t.Cleanup(func() { _ = d.Close() })
 	authSvc := auth.NewService(d, auth.Options{Now: clock.Now, Argon2: auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
 	planSvc := plan.NewService(d, authSvc)
+	schemaSvc := schema.NewService(d)
+	mappingSvc := mapping.NewService(d, schemaSvc, planSvc)
+	privacySvc := privacy.NewService(d, mappingSvc, planSvc, clock.Now)
 	assets, err := static.New("/static")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(authSvc, planSvc, audit.NewReader(d.Read), d, assets, logger, opts)
+	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc, Mapping: mappingSvc, Privacy: privacySvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs

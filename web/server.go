@@ -62,6 +62,7 @@ type PlanService interface {
 	CreateSource(ctx context.Context, projectID int64, in plan.SourceInput) (*plan.Source, error)
 	FindSourceByID(ctx context.Context, projectID, id int64) (*plan.Source, error)
 	FindSources(ctx context.Context, projectID int64) ([]plan.Source, error)
+	SourceNames(ctx context.Context, projectID int64) (map[int64]string, error)
 	UpdateSource(ctx context.Context, projectID, id, version int64, in plan.SourceInput) (*plan.Source, error)
 	DeleteSource(ctx context.Context, projectID, id int64) error
 
@@ -94,32 +95,51 @@ type Options struct {
 	Version       string
 	// MaxBodyBytes caps form and JSON request bodies.
 	MaxBodyBytes int64
+	// MaxUploadBytes caps spreadsheet uploads (matrix imports).
+	MaxUploadBytes int64
+}
+
+// Services are the domain services the handlers call.
+type Services struct {
+	Auth    AuthService
+	Plan    PlanService
+	Audit   AuditReader
+	Health  HealthChecker
+	Schema  SchemaService
+	Mapping MappingService
+	Privacy PrivacyService
 }
 
 // Server is the console's HTTP server.
 type Server struct {
-	echo   *echo.Echo
-	auth   AuthService
-	plan   PlanService
-	audit  AuditReader
-	health HealthChecker
-	assets *static.Assets
-	log    *slog.Logger
-	opts   Options
+	echo    *echo.Echo
+	auth    AuthService
+	plan    PlanService
+	audit   AuditReader
+	health  HealthChecker
+	schema  SchemaService
+	mapping MappingService
+	privacy PrivacyService
+	assets  *static.Assets
+	log     *slog.Logger
+	opts    Options
 	// access records the access rule of every route, keyed "METHOD path".
 	access map[string]access
 }
 
 // New builds the server and registers every route.
-func New(authSvc AuthService, planSvc PlanService, auditReader AuditReader, health HealthChecker, assets *static.Assets, logger *slog.Logger, opts Options) *Server {
+func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options) *Server {
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 12 * time.Hour
 	}
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{auth: authSvc, plan: planSvc, audit: auditReader, health: health, assets: assets, log: logger, opts: opts,
-		access: map[string]access{}}
+	if opts.MaxUploadBytes == 0 {
+		opts.MaxUploadBytes = 10 << 20
+	}
+	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
+		privacy: svc.Privacy, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

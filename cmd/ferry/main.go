@@ -24,7 +24,10 @@ import (
 	"github.com/ferry-migrate/ferry/internal/config"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/logging"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
 )
@@ -87,11 +90,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // app is the wired application shared by the subcommands.
 type app struct {
-	cfg  *config.Config
-	log  *slog.Logger
-	db   *db.DB
-	auth *auth.Service
-	plan *plan.Service
+	cfg     *config.Config
+	log     *slog.Logger
+	db      *db.DB
+	auth    *auth.Service
+	plan    *plan.Service
+	schema  *schema.Service
+	mapping *mapping.Service
+	privacy *privacy.Service
 }
 
 func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
@@ -104,7 +110,11 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 		return nil, fmt.Errorf("cannot start: %w", err)
 	}
 	authSvc := auth.NewService(database, auth.Options{SessionTTL: cfg.SessionTTL})
-	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: plan.NewService(database, authSvc)}, nil
+	planSvc := plan.NewService(database, authSvc)
+	schemaSvc := schema.NewService(database)
+	mappingSvc := mapping.NewService(database, schemaSvc, planSvc)
+	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
+		privacy: privacy.NewService(database, mappingSvc, planSvc, nil)}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -122,7 +132,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv := web.New(a.auth, a.plan, audit.NewReader(a.db.Read), a.db, assets, a.log, web.Options{
+	srv := web.New(web.Services{Auth: a.auth, Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
+		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -270,3 +270,19 @@ func Thousands(n int64) string {
 	}
 	return string(out)
 }
+
+// Add appends items computed elsewhere (the matrix, the legal review) and
+// recomputes the totals.
+func (r *Readiness) Add(items ...ReadinessItem) {
+	r.Items = append(r.Items, items...)
+	r.Done, r.Total = 0, len(r.Items)
+	for _, it := range r.Items {
+		if it.Done {
+			r.Done++
+		}
+	}
+	r.Percent = 0
+	if r.Total > 0 {
+		r.Percent = r.Done * 100 / r.Total
+	}
+}

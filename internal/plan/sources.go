@@ -227,3 +227,19 @@ func (s *Service) DeleteSource(ctx context.Context, projectID, id int64) error {
 		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionDelete, EntityType: "source", EntityID: id, Label: src.Name, Before: src})
 	}))
 }
+
+// SourceNames maps the ids of a project's sources to their names.
+func (s *Service) SourceNames(ctx context.Context, projectID int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64
+		Name string
+	}
+	if err := s.db.Read.WithContext(ctx).Model(&Source{}).Select("id, name").Where("project_id = ?", projectID).Scan(&rows).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}

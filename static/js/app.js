@@ -104,11 +104,116 @@
     });
   }
 
+
+  // The matrix: rows save in place (the server answers with the new row),
+  // Enter saves and moves down, Ctrl+Up/Down moves between rows.
+  function matrixGrid(root) {
+    var table = root.querySelector("table[data-grid]");
+    if (!table) return;
+    var status = document.createElement("p");
+    status.className = "grid-status";
+    status.setAttribute("role", "status");
+    table.parentNode.insertBefore(status, table);
+
+    function rowOf(el) { return el.closest("tr"); }
+    function cellsOfColumn(name) {
+      return Array.prototype.slice.call(table.querySelectorAll(".cell[name='" + name + "']"));
+    }
+    function move(el, step) {
+      var list = cellsOfColumn(el.name);
+      var i = list.indexOf(el);
+      var next = list[i + step];
+      if (next) next.focus();
+    }
+    function save(form, then) {
+      var row = document.getElementById(form.id.replace(/^f-/, ""));
+      var data = new FormData(form);
+      fetch(form.action, { method: "POST", body: data, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (res) {
+          var err = res.headers.get("X-Ferry-Error");
+          return res.text().then(function (html) { return { ok: res.ok, err: err, html: html }; });
+        })
+        .then(function (r) {
+          var tpl = document.createElement("template");
+          tpl.innerHTML = r.html.trim();
+          var fresh = tpl.content.querySelector("tr");
+          if (fresh && row) {
+            row.replaceWith(fresh);
+            localTimes(fresh);
+          }
+          status.textContent = r.err ? "Not saved: " + r.err : "Saved.";
+          status.className = "grid-status " + (r.err ? "error" : "ok");
+          if (then) then(fresh);
+        })
+        .catch(function () {
+          status.textContent = "Not saved: the server could not be reached. Your change is still in the row.";
+          status.className = "grid-status error";
+        });
+    }
+    table.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (!form.matches("form[data-inline-row]")) return;
+      e.preventDefault();
+      save(form);
+    });
+    table.addEventListener("change", function (e) {
+      var el = e.target;
+      if (!el.classList.contains("cell") || !el.form) return;
+      save(el.form);
+    });
+    table.addEventListener("keydown", function (e) {
+      var el = e.target;
+      if (!el.classList.contains("cell") || el.tagName === "BUTTON") return;
+      if (e.key === "Enter" && el.tagName === "INPUT") {
+        e.preventDefault();
+        var name = el.name, list = cellsOfColumn(name), i = list.indexOf(el);
+        save(el.form, function () {
+          var again = cellsOfColumn(name);
+          if (again[i + 1]) again[i + 1].focus();
+        });
+      } else if (e.ctrlKey && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+        e.preventDefault();
+        move(el, e.key === "ArrowDown" ? 1 : -1);
+      }
+    });
+  }
+
+  // The transformation editor previews on the field's samples as it is typed.
+  function transformPreview(root) {
+    var form = root.querySelector("#row-form");
+    var input = root.querySelector("#f-transform");
+    var target = root.querySelector("#transform-preview");
+    if (!form || !input || !target) return;
+    var url = form.getAttribute("data-preview");
+    if (!url) return;
+    var timer;
+    function refresh() {
+      var data = new FormData(form);
+      fetch(url, { method: "POST", body: data, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (res) { return res.text(); })
+        .then(function (html) {
+          var tpl = document.createElement("template");
+          tpl.innerHTML = html.trim();
+          var fresh = tpl.content.querySelector("#transform-preview");
+          var current = document.getElementById("transform-preview");
+          if (fresh && current) current.replaceWith(fresh);
+        });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 250);
+    });
+    var fieldSelect = root.querySelector("#f-source_field_id");
+    if (fieldSelect) fieldSelect.addEventListener("change", refresh);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     document.querySelectorAll("table[data-sortable]").forEach(sortable);
     filters(document);
     subgroups(document);
     copyButtons(document);
+    matrixGrid(document);
+    transformPreview(document);
   });
 })();
