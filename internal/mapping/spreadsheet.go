@@ -199,7 +199,15 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 		}
 		mappingReq := strings.ToLower(col(rec, colMapping))
 		status := StatusMapped
+		fieldOnly := false
 		switch mappingReq {
+		case "":
+			if target != "" {
+				bad(colMapping, "Empty: write yes (mapped) or no (deliberately not migrated).")
+				continue
+			}
+			// A field listed without a decision, as Ferry exports undecided fields.
+			fieldOnly = true
 		case "yes", "y", "mapped", "true", "required":
 		case "no", "n", "ignored", "false", "not migrated", "no (ignored)":
 			status, target = StatusIgnored, ""
@@ -208,6 +216,9 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 			continue
 		}
 		key := fmt.Sprintf("%d/%s/%s", srcID, strings.ToLower(fieldName), target)
+		if fieldOnly {
+			key += "/undecided"
+		}
 		if first, dup := seen[key]; dup {
 			bad(colField, fmt.Sprintf("Duplicate of row %d: the same field and target appear twice.", first))
 			continue
@@ -275,6 +286,25 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 			continue
 		}
 		fieldChanged := isNew || fieldDiffers(f, &candidate)
+
+		if fieldOnly {
+			label := srcName + "." + candidate.Name
+			switch {
+			case isNew:
+				newFields[fkey] = &candidate
+				p.steps = append(p.steps, importStep{line: line, field: &candidate, fieldNew: true})
+				p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "new field", What: label})
+			case fieldChanged:
+				cp := candidate
+				*f = candidate
+				p.steps = append(p.steps, importStep{line: line, field: &cp})
+				p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "field updated", What: label})
+			default:
+				p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "unchanged", What: label})
+			}
+			fmt.Fprintf(&digest, "%d|%s|field|%s|%s;", line, key, candidate.DataType, candidate.PII)
+			continue
+		}
 
 		// The row.
 		r := &Row{Status: status, TargetAttribute: target, Priority: 1, Version: 1}

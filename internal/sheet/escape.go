@@ -25,9 +25,10 @@ import (
 //     or read another cell. Escaping it would show a stray apostrophe in every
 //     phone number instead.
 //
-// Leading apostrophes take part so that escaping stays reversible: "'=1" (a
-// value that already looks escaped) becomes "''=1", while "'hello" and "'-12"
-// are left alone because UnescapeCell leaves them alone too.
+// Leading apostrophes take part so that escaping stays reversible: "'=1", a
+// value that already looks escaped, gets a second apostrophe in front, while
+// "'hello" and "'-12" are left alone because UnescapeCell leaves them alone
+// too.
 //
 // XLSX needs none of this: WriteXLSX writes every cell as a typed string.
 func EscapeCell(v string) string {

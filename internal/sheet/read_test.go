@@ -323,3 +323,53 @@ func TestReadXLSXDecodesEscapesAndSkipsPhonetics(t *testing.T) {
 	want := sheet.Table{Sheet: "Data", Header: []string{"名前", "Rich "}, Rows: [][]string{{"emoji 🙂 and A\r\nB", "tab\tbell? no: _x0041_"}}}
 	assertSameTable(t, tb, want)
 }
+
+func TestReadXLSXShowsDatesAndTimesByTheirNumberFormat(t *testing.T) {
+	formats := []struct{ code, value, want string }{
+		{"General", "46024", "46024"},
+		{"0.00%", "0.125", "0.125"},
+		{"0.00E+00", "12345", "12345"},
+		{`#,##0.00 "days"`, "3.5", "3.5"},
+		{"dd/mm/yyyy", "46024", "2026-01-02"},
+		{"[$-409]mmmm d, yyyy;@", "46024.25", "2026-01-02"},
+		{"mmm-yy", "46024", "2026-01-02"},
+		{"h:mm AM/PM", "0.5", "12:00:00"},
+		{"mm:ss", "0.0006944444444444445", "00:01:00"},
+		{"[h]:mm", "1.5", "1.5"},
+		{"yyyy-mm-dd hh:mm:ss", "46024.75", "2026-01-02 18:00:00"},
+		{`"Week" ww`, "7", "7"},
+	}
+	var numFmts, xfs, cells strings.Builder
+	header := `<row r="1">`
+	for i, f := range formats {
+		fmt.Fprintf(&numFmts, `<numFmt numFmtId="%d" formatCode="%s"/>`, 164+i, strings.ReplaceAll(f.code, `"`, "&quot;"))
+		fmt.Fprintf(&xfs, `<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>`, 164+i)
+		col := sheet.ColumnName(i + 1)
+		header += fmt.Sprintf(`<c r="%s1" t="inlineStr"><is><t>c%d</t></is></c>`, col, i)
+		fmt.Fprintf(&cells, `<c r="%s2" s="%d"><v>%s</v></c>`, col, i+1, f.value)
+	}
+	styles := `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts>` + numFmts.String() +
+		`</numFmts><cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs><cellXfs><xf numFmtId="0"/>` + xfs.String() + `</cellXfs></styleSheet>`
+	data := minimalXLSX(t, header+`</row><row r="2">`+cells.String()+`</row>`, "xl/styles.xml", styles)
+	tb := MustRead(t, data, "formats.xlsx")
+	for i, f := range formats {
+		if got := tb.Rows[0][i]; got != f.want {
+			t.Errorf("%s with format %q: %q, want %q", f.value, f.code, got, f.want)
+		}
+	}
+
+	t.Run("the 1904 date system", func(t *testing.T) {
+		data := MustExcelize(t, func(f *excelize.File) {
+			f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: boolPtr(true)})
+			date, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+			f.SetCellStr("Sheet1", "A1", "date")
+			f.SetCellValue("Sheet1", "A2", 44562) // 2026-01-02 counted from 1904
+			f.SetCellStyle("Sheet1", "A2", "A2", date)
+		})
+		if got := MustRead(t, data, "1904.xlsx").Rows[0][0]; got != "2026-01-02" {
+			t.Errorf("got %q", got)
+		}
+	})
+}
+
+func boolPtr(b bool) *bool { return &b }

@@ -91,6 +91,10 @@ func TestGenerateCountryTable(t *testing.T) {
 				continue
 			}
 			add(n, a2, 1)
+			// "Holy See (Vatican City State)" is also written "Holy See".
+			if before, _, ok := strings.Cut(n, " ("); ok {
+				add(before, a2, 1)
+			}
 			// "Korea, Republic of" is also written "Republic of Korea".
 			if before, after, ok := strings.Cut(n, ", "); ok && !strings.Contains(after, ",") {
 				add(after+" "+before, a2, 1)
@@ -109,6 +113,9 @@ func TestGenerateCountryTable(t *testing.T) {
 			for _, cat := range catalogs {
 				if tr := cat[n]; tr != "" {
 					add(tr, a2, 2)
+					if before, _, ok := strings.Cut(tr, " ("); ok {
+						add(before, a2, 2)
+					}
 					if before, after, ok := strings.Cut(tr, ", "); ok && !strings.Contains(after, ",") {
 						add(after+" "+before, a2, 2)
 					}

@@ -91,9 +91,10 @@ func lookupDateLayout(name string) (dateLayout, string) {
 		return dateLayout{parse: func(s string) (time.Time, error) { return parseEpoch(s, 1000) },
 			format: func(t time.Time) (string, error) { return strconv.FormatInt(t.UnixMilli(), 10), nil }}, ""
 	}
-	// A Go reference layout: it must contain at least one element, and
+	// A Go reference layout: it must contain at least one element (so that
+	// a date other than the reference one is written differently), and
 	// read back what it writes.
-	ref := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
+	ref := time.Date(1999, 11, 23, 21, 47, 38, 0, time.UTC)
 	if len(name) > 100 {
 		return dateLayout{}, "is longer than 100 characters"
 	}

@@ -90,7 +90,7 @@ func ordinal(i int) string {
 	case i == -1:
 		return "last"
 	case i > 0:
-		return nth(i+1)
+		return nth(i + 1)
 	default:
 		return nth(-i) + " to last"
 	}

@@ -50,8 +50,10 @@
 //	                                      other values are left as they are
 //
 // The value ops (date, phone_e164, country_alpha2, email_domain, lookup) pass an
-// empty value through untouched, so that a following default step can fill it.
-// Fields that a record does not have read as empty.
+// empty value through untouched, so that a following default step can fill it;
+// date, phone_e164 and country_alpha2 ignore surrounding white space. Fields
+// that a record does not have read as empty. A record field named "value"
+// cannot be read by concat or template, where value is the current value.
 //
 // # Safety
 //

@@ -335,7 +335,8 @@ func setParam(s *Step, spec paramSpec, raw json.RawMessage) *DefinitionError {
 		}
 	case kindInt:
 		var num json.Number
-		if null || json.Unmarshal(raw, &num) != nil {
+		trimmed := bytes.TrimSpace(raw)
+		if null || len(trimmed) == 0 || trimmed[0] == '"' || json.Unmarshal(raw, &num) != nil {
 			return bad("%q must be a whole number (%s)", spec.name, spec.hint)
 		}
 		v, err := strconv.ParseInt(num.String(), 10, 32)
@@ -436,7 +437,7 @@ func (s Step) MarshalJSON() ([]byte, error) {
 func writeJSON(b *bytes.Buffer, v any) {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // strings, bools, ints, []string and map[string]string always encode
+	_ = enc.Encode(v)       // strings, bools, ints, []string and map[string]string always encode
 	b.Truncate(b.Len() - 1) // Encode's newline
 }
 
@@ -509,11 +510,21 @@ func suggest(name string, candidates []string) string {
 		return ""
 	}
 	best, bestDist := "", 3
+	lower := strings.ToLower(name)
 	for _, c := range candidates {
 		if strings.EqualFold(c, name) {
 			return c
 		}
-		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
+	}
+	// "lowercase" for lower, "regex" for regex_replace.
+	for _, c := range candidates {
+		lc := strings.ToLower(c)
+		if len(lower) >= 3 && len(lc) >= 3 && (strings.HasPrefix(lower, lc) || strings.HasPrefix(lc, lower)) {
+			return c
+		}
+	}
+	for _, c := range candidates {
+		if d := editDistance(lower, strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
 	}

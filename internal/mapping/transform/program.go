@@ -34,11 +34,21 @@ func (p Pipeline) Compile() (*Program, error) {
 	}
 	prog := &Program{steps: make([]compiledStep, 0, len(p))}
 	var errs []error
+	regexTotal := 0
 	for i, s := range p {
 		run, derr := compileStep(s, i+1)
 		if derr != nil {
 			errs = append(errs, derr)
 			continue
+		}
+		if s.Op == OpRegexReplace {
+			// Each pattern is bounded; so is their sum, so that twenty
+			// large patterns cannot add up to seconds per value.
+			if regexTotal += regexSize(s.Pattern); regexTotal > maxPipelineInsts {
+				errs = append(errs, &DefinitionError{Step: i + 1, Op: s.Op, Param: "pattern",
+					Message: `"pattern" makes the transformation too complex: its regular expressions together are too large; simplify them`})
+				continue
+			}
 		}
 		prog.steps = append(prog.steps, compiledStep{n: i + 1, op: s.Op, run: run})
 	}
@@ -140,11 +150,15 @@ func (p Pipeline) Apply(rec Record, field string) (string, error) {
 }
 
 // Apply transforms the value of field in rec (empty when rec lacks it).
-// A value that cannot be transformed returns a *ValueError.
+// A value that cannot be transformed returns a *ValueError. A nil Program
+// copies the value.
 func (prog *Program) Apply(rec Record, field string) (string, error) {
 	v, err := readField(rec, field)
 	if err != nil {
 		return "", &ValueError{Message: err.Error()}
+	}
+	if prog == nil {
+		return v, nil
 	}
 	for _, s := range prog.steps {
 		out, err := s.run(rec, v)
@@ -178,7 +192,9 @@ func readField(rec Record, name string) (string, error) {
 
 // PreviewRow is one sample value and what the pipeline makes of it.
 type PreviewRow struct {
-	Input  string
+	// Input is the field's value in the sample ("" when it lacks the field).
+	Input string
+	// Output is what the pipeline makes of it, "" when it fails.
 	Output string
 	// Err is why the value could not be transformed, "" when it could.
 	Err string

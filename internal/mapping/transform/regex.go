@@ -3,6 +3,7 @@ package transform
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"regexp/syntax"
 	"strconv"
@@ -13,9 +14,10 @@ import (
 // linear in the input times the program size; capping the program keeps the
 // worst case at a fraction of a second on a MaxValueBytes value.
 const (
-	maxRegexInsts   = 1000
-	maxRegexGroups  = 20
-	maxRegexMatches = 10000
+	maxRegexInsts    = 1000
+	maxPipelineInsts = 2000 // all regex_replace steps of one pipeline together
+	maxRegexGroups   = 20
+	maxRegexMatches  = 10000
 )
 
 // replacementPart is literal text (group < 0) or a reference to a group.
@@ -38,12 +40,7 @@ func compileRegexReplace(s Step, bad badFunc) (stepFunc, *DefinitionError) {
 	if err != nil {
 		return bad("pattern", `"pattern" is not a valid regular expression: %s`, regexMessage(err))
 	}
-	parsed, err := syntax.Parse(s.Pattern, syntax.Perl)
-	if err != nil { // regexp.Compile accepted it, so this does not happen
-		return bad("pattern", `"pattern" is not a valid regular expression: %s`, regexMessage(err))
-	}
-	prog, err := syntax.Compile(parsed.Simplify())
-	if err != nil || len(prog.Inst) > maxRegexInsts {
+	if regexSize(s.Pattern) > maxRegexInsts {
 		return bad("pattern", `"pattern" is too complex (large repetition counts such as {500} make it so); simplify it`)
 	}
 	if re.NumSubexp() > maxRegexGroups {
@@ -74,6 +71,21 @@ func compileRegexReplace(s Step, bad badFunc) (stepFunc, *DefinitionError) {
 		b.WriteString(v[last:])
 		return b.result()
 	}, nil
+}
+
+// regexSize is the number of instructions of a pattern's compiled program,
+// which its matching time is proportional to; an invalid pattern is
+// infinitely large.
+func regexSize(pattern string) int {
+	parsed, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return math.MaxInt
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil {
+		return math.MaxInt
+	}
+	return len(prog.Inst)
 }
 
 // regexMessage turns a regexp compile error into plain words.

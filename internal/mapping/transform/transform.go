@@ -129,8 +129,12 @@ type DefinitionError struct {
 	Message string
 }
 
+// Error returns the message with the step it concerns, such as
+// `step 2 (split): "separator" must not be empty`.
 func (e *DefinitionError) Error() string {
 	switch {
+	case e.Step == 0 && e.Op != "":
+		return fmt.Sprintf("%s: %s", e.Op, e.Message)
 	case e.Step == 0:
 		return e.Message
 	case e.Op == "":
@@ -152,6 +156,8 @@ type ValueError struct {
 	Message string
 }
 
+// Error returns the message with the step that failed, such as
+// "step 3 (date): not a date in the form dd/mm/yyyy".
 func (e *ValueError) Error() string {
 	if e.Step == 0 {
 		return e.Message
