@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -75,7 +77,7 @@ func (s *Server) apiCreateRow(c echo.Context) error {
 	}
 	r, err := s.mapping.CreateRow(c.Request().Context(), project(c).ID, in)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return created(c, fmt.Sprintf("/api/v1/projects/%d/matrix/rows/%d", r.ProjectID, r.ID), r)
 }
@@ -98,7 +100,7 @@ func (s *Server) apiUpdateRow(c echo.Context) error {
 	}
 	r, err := s.mapping.UpdateRow(c.Request().Context(), project(c).ID, id, version, body.RowInput)
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return c.JSON(http.StatusOK, r)
 }
@@ -131,13 +133,16 @@ func (s *Server) apiCreateField(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in mapping.FieldInput
-	if err := decodeJSON(c, &in); err != nil {
+	var body struct {
+		mapping.FieldInput
+		MaxLength optionalLength `json:"maxLength"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	f, err := s.mapping.CreateField(c.Request().Context(), project(c).ID, src.ID, in)
+	f, err := s.mapping.CreateField(c.Request().Context(), project(c).ID, src.ID, body.MaxLength.into(body.FieldInput))
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return created(c, fmt.Sprintf("/api/v1/projects/%d/fields/%d", f.ProjectID, f.ID), f)
 }
@@ -162,6 +167,7 @@ func (s *Server) apiUpdateField(c echo.Context) error {
 	var body struct {
 		Version *int64 `json:"version"`
 		mapping.FieldInput
+		MaxLength optionalLength `json:"maxLength"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -170,9 +176,9 @@ func (s *Server) apiUpdateField(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.mapping.UpdateField(c.Request().Context(), project(c).ID, id, version, body.FieldInput)
+	f, err := s.mapping.UpdateField(c.Request().Context(), project(c).ID, id, version, body.MaxLength.into(body.FieldInput))
 	if err != nil {
-		return err
+		return apiFieldNames(err)
 	}
 	return c.JSON(http.StatusOK, f)
 }
@@ -186,4 +192,38 @@ func (s *Server) apiDeleteField(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// optionalLength is a field's maxLength in a JSON body. FieldInput's **int
+// cannot tell null (clear the length) from a missing key (keep it): JSON null
+// sets only the outer pointer, to nil.
+type optionalLength struct {
+	set   bool
+	value *int
+}
+
+func (o *optionalLength) UnmarshalJSON(b []byte) error {
+	o.set, o.value = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var n int
+	if err := json.Unmarshal(b, &n); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			te.Field = "maxLength"
+		}
+		return err
+	}
+	o.value = &n
+	return nil
+}
+
+// into puts the length, when sent, into in.
+func (o optionalLength) into(in mapping.FieldInput) mapping.FieldInput {
+	if o.set {
+		v := o.value
+		in.MaxLength = &v
+	}
+	return in
 }

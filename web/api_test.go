@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/privacy"
 )
 
 // apiErrorBody is the "error" object of every API error answer.
@@ -1048,6 +1050,74 @@ func TestAPIReadinessPercentFollowsTheData(t *testing.T) {
 		}
 		last = r.Percent
 	}
+	item := func(r readiness, section string) (done bool, missing string) {
+		t.Helper()
+		for _, it := range r.Items {
+			if it.Section == section {
+				if len(it.Missing) > 0 {
+					missing = it.Missing[0].Kind + " " + it.Missing[0].URL
+				}
+				return it.Done, missing
+			}
+		}
+		t.Fatalf("no readiness item of section %q: %+v", section, r.Items)
+		return false, ""
+	}
+
+	// The attribute mapping: fields alone are not a mapping, and the item is
+	// done only once every field is mapped and Okta's required attributes are fed.
+	src := apiDecode[struct{ Items []plan.Source }](t, w.call("GET", "/sources", nil), http.StatusOK).Items[0]
+	fieldIDs := map[string]int64{}
+	for _, f := range []map[string]any{
+		{"name": "mail", "knownUnique": true, "samples": []string{"ada@example.com"}, "pii": "yes", "piiCategory": "contact"},
+		{"name": "givenName", "pii": "no"}, {"name": "sn", "pii": "no"},
+	} {
+		created := apiDecode[mapping.SourceField](t, w.call("POST", fmt.Sprintf("/sources/%d/fields", src.ID), f), http.StatusCreated)
+		fieldIDs[f["name"].(string)] = created.ID
+	}
+	if r = read(); r.Percent != last {
+		t.Fatalf("after adding unmapped fields: %d%%, want still %d%%", r.Percent, last)
+	}
+	if done, missing := item(r, "matrix"); done || missing != fmt.Sprintf("matrix /projects/%d/matrix?show=problems", w.p.ID) {
+		t.Fatalf("matrix item with undecided fields: done %v, missing %q", done, missing)
+	}
+	mappings := []struct{ field, target string }{{"mail", "login"}, {"mail", "email"}, {"givenName", "firstName"}, {"sn", "lastName"}}
+	for i, m := range mappings {
+		res := w.call("POST", "/matrix/rows", map[string]any{"sourceFieldId": fieldIDs[m.field], "targetAttribute": m.target})
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("map %s to %s: %d %s", m.field, m.target, res.StatusCode, res.Body)
+		}
+		r = read()
+		if done, _ := item(r, "matrix"); done != (i == len(mappings)-1) {
+			t.Fatalf("after mapping %s to %s: matrix item done = %v, want done only once lastName is fed too", m.field, m.target, done)
+		}
+	}
+	if r.Percent <= last {
+		t.Fatalf("after completing the matrix: %d%%, want more than %d%%", r.Percent, last)
+	}
+	last = r.Percent
+
+	// The PII register: mail is personal data; only a legal reviewer's
+	// approval and sign-off complete the item.
+	if done, missing := item(r, "privacy"); done || missing != fmt.Sprintf("privacy /projects/%d/privacy", w.p.ID) {
+		t.Fatalf("privacy item before the review: done %v, missing %q", done, missing)
+	}
+	legal := w.app.mustAccount("legal@example.com", "Lou Legal", false)
+	w.app.mustMember(w.p, legal, auth.RoleLegalReviewer)
+	if _, err := w.app.Priv.Decide(asActor(legal), w.p.ID, fieldIDs["mail"], 0, privacy.DecisionInput{Status: privacy.StatusApproved,
+		Decision: privacy.DecisionMigrate, LawfulBasis: "contract"}); err != nil {
+		t.Fatal(err)
+	}
+	if r = read(); r.Percent != last {
+		t.Fatalf("an approved but unsigned register: %d%%, want still %d%%", r.Percent, last)
+	}
+	if _, err := w.app.Priv.SignOffRegister(asActor(legal), w.p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r = read(); r.Percent <= last {
+		t.Fatalf("after the sign-off: %d%%, want more than %d%%", r.Percent, last)
+	}
+	last = r.Percent
 	if r.Percent != 100 || r.Done != r.Total {
 		t.Fatalf("everything filled in: %d%%: %+v", r.Percent, r.Items)
 	}

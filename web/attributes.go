@@ -49,7 +49,9 @@ func (s *Server) renderAttributes(c echo.Context, status int, form *templates.Fo
 		templates.AttributesView{Attributes: attrs, Custom: custom, SettingsForm: *form, CanEdit: can(c, auth.PermPlanEdit)}))
 }
 
-func (s *Server) attributesPage(c echo.Context) error { return s.renderAttributes(c, http.StatusOK, nil) }
+func (s *Server) attributesPage(c echo.Context) error {
+	return s.renderAttributes(c, http.StatusOK, nil)
+}
 
 func (s *Server) updateProfileSettings(c echo.Context) error {
 	p := project(c)

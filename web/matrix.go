@@ -22,22 +22,18 @@ import (
 )
 
 // matrixState loads the matrix with the privacy findings merged in by field.
+// It reuses the request's project state, so that the page and its
+// navigation marks build the matrix once.
 func (s *Server) matrixState(c echo.Context) (*mapping.Matrix, map[int64][]mapping.Problem, error) {
-	ctx := c.Request().Context()
-	p := project(c)
-	m, err := s.mapping.LoadMatrix(ctx, p.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	extra, err := s.privacy.Problems(ctx, p.ID)
+	st, err := s.loadProjectState(c)
 	if err != nil {
 		return nil, nil, err
 	}
 	byField := map[int64][]mapping.Problem{}
-	for _, pr := range extra {
+	for _, pr := range st.register.Problems() {
 		byField[pr.FieldID] = append(byField[pr.FieldID], pr)
 	}
-	return m, byField, nil
+	return st.matrix, byField, nil
 }
 
 func (s *Server) sourceChoices(c echo.Context) ([]templates.Choice, error) {

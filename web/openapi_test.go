@@ -20,7 +20,10 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/schema"
 )
 
 // openAPIDoc is the part of the OpenAPI document the route checks read.
@@ -201,14 +204,14 @@ type contract struct {
 	seen map[string]bool // "METHOD /api/v1/path/{pid} status"
 }
 
-// apiCall is one request: tmpl is the documented path, with {pid} and {id}.
+// apiCall is one request: tmpl is the documented path, with {pid}, {sid} and {id}.
 type apiCall struct {
-	token   string
-	method  string
-	tmpl    string
-	pid, id int64
-	query   string
-	body    any // a string is sent as is; anything else as JSON
+	token        string
+	method       string
+	tmpl         string
+	pid, sid, id int64
+	query        string
+	body         any // a string is sent as is; anything else as JSON
 	// validRequest also checks the request against the document: set it for
 	// requests a correct client would send.
 	validRequest bool
@@ -216,7 +219,8 @@ type apiCall struct {
 
 func (c *contract) do(call apiCall) response {
 	c.t.Helper()
-	path := strings.NewReplacer("{pid}", strconv.FormatInt(call.pid, 10), "{id}", strconv.FormatInt(call.id, 10)).Replace(call.tmpl) + call.query
+	path := strings.NewReplacer("{pid}", strconv.FormatInt(call.pid, 10), "{sid}", strconv.FormatInt(call.sid, 10),
+		"{id}", strconv.FormatInt(call.id, 10)).Replace(call.tmpl) + call.query
 	var payload []byte
 	if call.body != nil {
 		if s, ok := call.body.(string); ok {
@@ -320,6 +324,14 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		applications = "/api/v1/projects/{pid}/applications"
 		application  = "/api/v1/projects/{pid}/applications/{id}"
 		goals        = "/api/v1/projects/{pid}/goals"
+		attributes   = "/api/v1/projects/{pid}/attributes"
+		fields       = "/api/v1/projects/{pid}/sources/{sid}/fields"
+		field        = "/api/v1/projects/{pid}/fields/{id}"
+		matrix       = "/api/v1/projects/{pid}/matrix"
+		matrixCSV    = "/api/v1/projects/{pid}/matrix.csv"
+		matrixXLSX   = "/api/v1/projects/{pid}/matrix.xlsx"
+		rows         = "/api/v1/projects/{pid}/matrix/rows"
+		row          = "/api/v1/projects/{pid}/matrix/rows/{id}"
 	)
 
 	// The happy path, on project p: every operation's success answer.
@@ -372,8 +384,51 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: readiness, pid: p.ID, validRequest: true}), 200, "readiness with records")
 	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: userTypes, pid: p.ID, validRequest: true}), 200, "list user types")
 
+	// The Okta profile, source fields and the matrix. The records the error
+	// statuses are provoked on come from the services; the API creates its own.
+	ctx := asActor(lead)
+	if _, err := app.Schema.CreateCustomAttribute(ctx, p.ID, schema.CustomAttributeInput{Name: pval("badgeNumber"), Title: pval("Badge number"),
+		Type: pval("string"), MaxLength: schema.SetInt(12), Enum: &[]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := app.Map.CreateField(ctx, p.ID, srcID, mapping.FieldInput{Name: pval("employeeID"), KnownUnique: pval(true), Samples: &[]string{"E1", "E2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seededRow, err := app.Map.CreateRow(ctx, p.ID, mapping.RowInput{SourceFieldID: &seeded.ID, TargetAttribute: pval("employeeNumber")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: attributes, pid: p.ID, validRequest: true}), 200, "list attributes")
+	mail := c.want(c.do(apiCall{token: leadTok, method: "POST", tmpl: fields, pid: p.ID, sid: srcID, validRequest: true,
+		body: map[string]any{"name": "mail", "dataType": "string", "maxLength": 256, "multiValued": false, "knownUnique": true,
+			"samples": []string{"ada@example.com", "=HYPERLINK(\"http://x\")", "+4930123456"}, "pii": "yes", "piiCategory": "contact", "notes": "Primary address."}}), 201, "create field")
+	given := c.want(c.do(apiCall{token: leadTok, method: "POST", tmpl: fields, pid: p.ID, sid: srcID, validRequest: true,
+		body: map[string]any{"name": "givenName"}}), 201, "create field with a name only")
+	mailID, givenID := idOf(t, mail), idOf(t, given)
+	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: fields, pid: p.ID, sid: srcID, validRequest: true}), 200, "list fields")
+	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: field, pid: p.ID, id: mailID, validRequest: true}), 200, "get field")
+	c.want(c.do(apiCall{token: leadTok, method: "PATCH", tmpl: field, pid: p.ID, id: givenID, validRequest: true,
+		body: map[string]any{"version": 1, "maxLength": nil, "dataType": "string", "pii": "yes", "piiCategory": "identifier"}}), 200, "patch field")
+	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: matrix, pid: p.ID, validRequest: true}), 200, "matrix with undecided fields")
+	mapped := c.want(c.do(apiCall{token: leadTok, method: "POST", tmpl: rows, pid: p.ID, validRequest: true,
+		body: map[string]any{"sourceFieldId": mailID, "targetAttribute": "email", "status": "mapped", "priority": 1,
+			"transform": `[{"op":"trim"},{"op":"lower"}]`, "notes": "As is."}}), 201, "create row")
+	c.want(c.do(apiCall{token: leadTok, method: "POST", tmpl: rows, pid: p.ID, validRequest: true,
+		body: map[string]any{"sourceFieldId": givenID, "status": "ignored"}}), 201, "create ignored row")
+	c.want(c.do(apiCall{token: leadTok, method: "PATCH", tmpl: row, pid: p.ID, id: idOf(t, mapped), validRequest: true,
+		body: map[string]any{"version": 1, "priority": 2, "transform": "", "notes": "Lower-cased by Okta anyway."}}), 200, "patch row")
+	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: matrix, pid: p.ID, validRequest: true}), 200, "matrix with rows and problems")
+	c.do(apiCall{token: leadTok, method: "GET", tmpl: matrixCSV, pid: p.ID, validRequest: true})
+	c.do(apiCall{token: leadTok, method: "GET", tmpl: matrixXLSX, pid: p.ID, validRequest: true})
+	if _, err := app.Priv.Decide(asActor(lead), p.ID, mailID, 0, privacy.DecisionInput{Status: privacy.StatusApproved,
+		Decision: privacy.DecisionMigrate, LawfulBasis: "contract"}); err != nil {
+		t.Fatal(err)
+	}
+	c.want(c.do(apiCall{token: leadTok, method: "GET", tmpl: readiness, pid: p.ID, validRequest: true}), 200, "readiness with the matrix and the PII register")
+
 	// Every documented error status, for every operation, against p and its records.
-	idFor := map[string]int64{userType: staffID, source: srcID, application: appID}
+	idFor := map[string]int64{userType: staffID, source: srcID, application: appID, field: seeded.ID, row: seededRow.ID}
 	validBody := map[string]any{
 		"POST " + projects:      map[string]any{"name": "Another"},
 		"PATCH " + project:      map[string]any{"version": 2, "status": "loading"},
@@ -388,11 +443,18 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		"DELETE " + userType:    nil,
 		"DELETE " + source:      nil,
 		"DELETE " + application: nil,
+		"POST " + fields:        map[string]any{"name": "department"},
+		"PATCH " + field:        map[string]any{"version": 1, "notes": "x"},
+		"POST " + rows:          map[string]any{"sourceFieldId": seeded.ID, "targetAttribute": "badgeNumber"},
+		"PATCH " + row:          map[string]any{"version": 1, "notes": "x"},
+		"DELETE " + field:       nil,
+		"DELETE " + row:         nil,
 	}
 	staleBody := map[string]any{
 		project: map[string]any{"version": 99, "name": "Renamed elsewhere"}, userType: map[string]any{"version": 99, "name": "Renamed elsewhere"},
 		source: map[string]any{"version": 99, "name": "Renamed elsewhere"}, application: map[string]any{"version": 99, "name": "Renamed elsewhere"},
 		goals: map[string]any{"version": 99, "rationale": "Changed elsewhere"},
+		field: map[string]any{"version": 99, "notes": "Changed elsewhere"}, row: map[string]any{"version": 99, "notes": "Changed elsewhere"},
 	}
 	// The provocations come from the routes' shape, not from the document,
 	// so that a status the document forgot fails validation.
@@ -402,7 +464,7 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		if tmpl == "/api/v1/openapi.json" {
 			continue
 		}
-		base := apiCall{method: method, tmpl: tmpl, pid: p.ID, id: idFor[tmpl], body: validBody[key]}
+		base := apiCall{method: method, tmpl: tmpl, pid: p.ID, sid: srcID, id: idFor[tmpl], body: validBody[key]}
 		if method == "DELETE" && tmpl == project {
 			base.query = "?confirm=" + strings.ReplaceAll(p.Name, " ", "%20")
 		}
@@ -447,6 +509,8 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 	}
 
 	// The success answers of the deletes, on their own records.
+	c.want(c.do(apiCall{token: leadTok, method: "DELETE", tmpl: row, pid: p.ID, id: seededRow.ID, validRequest: true}), 204, "delete row")
+	c.want(c.do(apiCall{token: leadTok, method: "DELETE", tmpl: field, pid: p.ID, id: seeded.ID, validRequest: true}), 204, "delete field")
 	c.want(c.do(apiCall{token: leadTok, method: "DELETE", tmpl: application, pid: p.ID, id: appID, validRequest: true}), 204, "delete application")
 	c.want(c.do(apiCall{token: leadTok, method: "DELETE", tmpl: source, pid: p.ID, id: srcID, validRequest: true}), 204, "delete source")
 	c.want(c.do(apiCall{token: leadTok, method: "DELETE", tmpl: userType, pid: p.ID, id: staffID, validRequest: true}), 204, "delete user type")
@@ -464,7 +528,7 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		if _, documented := ops[key].Responses["500"]; !documented {
 			continue
 		}
-		e := c.want(c.do(apiCall{token: leadTok, method: method, tmpl: tmpl, pid: p.ID, id: idFor[tmpl], body: validBody[key]}), 500, key+" on a closed database")
+		e := c.want(c.do(apiCall{token: leadTok, method: method, tmpl: tmpl, pid: p.ID, sid: srcID, id: idFor[tmpl], body: validBody[key]}), 500, key+" on a closed database")
 		if msg, _ := e["error"].(map[string]any)["message"].(string); !strings.HasPrefix(msg, "Something went wrong (reference: ") {
 			t.Errorf("%s: internal error message %q should name the reference only", key, msg)
 		}
@@ -593,6 +657,60 @@ func TestOpenAPIEnumsAndLimitsFollowTheServices(t *testing.T) {
 	for _, s := range variants("Project") {
 		if _, _, got, _ := prop(s, "userCreationRateLimit"); got == nil || *got != plan.MaxRateLimit {
 			t.Errorf("%s.userCreationRateLimit maximum = %v, want %d", s, got, plan.MaxRateLimit)
+		}
+	}
+
+	// The matrix's options and limits (internal/mapping, internal/schema).
+	mappingValues := func(opts []mapping.Option, optional bool) []string {
+		var out []string
+		if optional {
+			out = append(out, "")
+		}
+		for _, o := range opts {
+			out = append(out, o.Value)
+		}
+		return out
+	}
+	matrixEnums := []struct {
+		schemas []string
+		field   string
+		want    []string
+	}{
+		{variants("SourceField"), "dataType", mappingValues(mapping.DataTypes(), false)},
+		{variants("SourceField"), "pii", mappingValues(mapping.PIIStates(), false)},
+		{variants("SourceField"), "piiCategory", mappingValues(mapping.PIICategories(), true)},
+		{[]string{"SourceField"}, "piiSuggestion", mappingValues(mapping.PIICategories(), true)},
+		{variants("MatrixRow"), "status", []string{mapping.StatusMapped, mapping.StatusIgnored}},
+		{[]string{"MatrixLine"}, "status", []string{"undecided", mapping.StatusMapped, mapping.StatusIgnored}},
+		{[]string{"MatrixProblem"}, "severity", []string{mapping.SeverityBlocking, mapping.SeverityWarning}},
+		{[]string{"Attribute"}, "type", schema.Types()},
+	}
+	for _, e := range matrixEnums {
+		for _, s := range e.schemas {
+			if got, _, _, _ := prop(s, e.field); !slices.Equal(got, e.want) {
+				t.Errorf("%s.%s enum = %q, want %q", s, e.field, got, e.want)
+			}
+		}
+	}
+	for _, s := range variants("SourceField") {
+		if _, got, _, _ := prop(s, "name"); got == nil || *got != apperr.MaxNameLen {
+			t.Errorf("%s.name maxLength = %v, want %d", s, got, apperr.MaxNameLen)
+		}
+		if _, _, got, _ := prop(s, "maxLength"); got == nil || *got != mapping.MaxFieldLength {
+			t.Errorf("%s.maxLength maximum = %v, want %d", s, got, mapping.MaxFieldLength)
+		}
+		if _, _, _, got := prop(s, "samples"); got == nil || *got != mapping.MaxSamples {
+			t.Errorf("%s.samples maxItems = %v, want %d", s, got, mapping.MaxSamples)
+		}
+	}
+	for _, s := range append(variants("SourceField"), variants("MatrixRow")...) {
+		if _, got, _, _ := prop(s, "notes"); got == nil || *got != apperr.MaxTextLen {
+			t.Errorf("%s.notes maxLength = %v, want %d", s, got, apperr.MaxTextLen)
+		}
+	}
+	for _, s := range append(variants("MatrixRow"), "MatrixLine") {
+		if _, _, got, _ := prop(s, "priority"); got == nil || *got != mapping.MaxPriority {
+			t.Errorf("%s.priority maximum = %v, want %d", s, got, mapping.MaxPriority)
 		}
 	}
 }

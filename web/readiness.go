@@ -42,7 +42,7 @@ func (s *Server) loadProjectState(c echo.Context) (*projectState, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := s.privacy.LoadRegister(ctx, p.ID)
+	reg, err := s.privacy.RegisterOf(ctx, p.ID, m.AllFields, m.AllRows, m.SourceNames)
 	if err != nil {
 		return nil, err
 	}

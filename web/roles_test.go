@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,7 +16,11 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/schema"
+	"github.com/ferry-migrate/ferry/internal/sheet"
 	"github.com/ferry-migrate/ferry/static"
 )
 
@@ -35,6 +43,12 @@ type roleWorld struct {
 	application                      *plan.Application
 	spareMembershipID, leadTokenID   int64
 	assetPath                        string
+	// The matrix and the legal review: a custom attribute; mail, personal
+	// data mapped to email with an approved decision (the register is not
+	// signed off yet); givenName, a field without a row.
+	custom          *schema.CustomAttribute
+	field, unmapped *mapping.SourceField
+	row             *mapping.Row
 }
 
 // projectName is distinctive so that a 404 can be checked not to leak it.
@@ -64,6 +78,7 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	w.userType = seedUserType(t, app, w.lead, w.project, "Retail customers", 1000)
 	w.source = seedSource(t, app, w.lead, w.project, "Corporate AD")
 	w.application = seedApplication(t, app, w.lead, w.project, "Payroll")
+	w.seedMatrix(t)
 	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +90,50 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	}
 	w.assetPath = strings.TrimPrefix(assets.URL("css/app.css"), "/static/")
 	return w
+}
+
+// seedMatrix gives the role world's project a custom attribute, two source
+// fields, a matrix row and an approved legal decision.
+func (w *roleWorld) seedMatrix(t testing.TB) {
+	t.Helper()
+	app, ctx, pid := w.app, asActor(w.lead), w.project.ID
+	var err error
+	if w.custom, err = app.Schema.CreateCustomAttribute(ctx, pid, schema.CustomAttributeInput{Name: pval("badgeNumber"),
+		Title: pval("Badge number"), Type: pval("string"), Enum: &[]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if w.field, err = app.Map.CreateField(ctx, pid, w.source.ID, mapping.FieldInput{Name: pval("mail"), KnownUnique: pval(true),
+		Samples: &[]string{"ada@example.com"}, PII: pval(mapping.PIIYes), PIICategory: pval("contact")}); err != nil {
+		t.Fatal(err)
+	}
+	if w.unmapped, err = app.Map.CreateField(ctx, pid, w.source.ID, mapping.FieldInput{Name: pval("givenName"), PII: pval(mapping.PIINo),
+		Samples: &[]string{"Ada"}}); err != nil {
+		t.Fatal(err)
+	}
+	if w.row, err = app.Map.CreateRow(ctx, pid, mapping.RowInput{SourceFieldID: &w.field.ID, TargetAttribute: pval("email")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = app.Priv.Decide(asActor(w.legal), pid, w.field.ID, 0, privacy.DecisionInput{Status: privacy.StatusApproved,
+		Decision: privacy.DecisionMigrate, LawfulBasis: "contract"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// roleImportCSV adds a field to the role world's source and maps it.
+const roleImportCSV = "Source,Source field,Target field,Mapping required\nCorporate AD,employeeID,employeeNumber,yes\n"
+
+// importDigest is the digest of the import preview of roleImportCSV, which
+// the confirmation must repeat.
+func (w *roleWorld) importDigest() string {
+	table, err := sheet.Read(strings.NewReader(roleImportCSV), "matrix.csv", 1<<20)
+	if err != nil {
+		panic(err)
+	}
+	plan, err := w.app.Map.PlanImport(context.Background(), w.project.ID, table)
+	if err != nil || len(plan.Errors) > 0 {
+		panic(fmt.Sprintf("import plan: %v %+v", err, plan))
+	}
+	return plan.Digest
 }
 
 // roleVisitor is one kind of person visiting a route.
@@ -125,6 +184,8 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 		switch {
 		case s == ":pid":
 			segs[i] = fmt.Sprint(w.project.ID)
+		case s == ":sid":
+			segs[i] = fmt.Sprint(w.source.ID)
 		case s == "*":
 			segs[i] = w.assetPath
 		case s == ":id":
@@ -142,6 +203,12 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 				id = w.spare.ID
 			case "tokens":
 				id = tokenID
+			case "custom":
+				id = w.custom.ID
+			case "fields": // a source's, the API's and the legal review's
+				id = w.field.ID
+			case "rows":
+				id = w.row.ID
 			default:
 				return "", fmt.Errorf("no fixture for :id after %q", segs[i-1])
 			}
@@ -162,6 +229,12 @@ type routeCase struct {
 	form   func(w *roleWorld, me *auth.Account) url.Values
 	json   func(w *roleWorld) any
 	query  func(w *roleWorld) string
+	// upload sends the form as multipart with this file as "file".
+	upload func(w *roleWorld) (name, content string)
+	// audited says that an allowed visit changes something, and so writes to
+	// the audit log: for handlers that answer a refusal with the same
+	// redirect as a success (a flash message says which).
+	audited bool
 }
 
 const newPassphrase = "a completely new passphrase 42"
@@ -183,6 +256,7 @@ func routeTable() map[string]routeCase {
 	membersRead := "project " + string(auth.PermMembersRead)
 	membersManage := "project " + string(auth.PermMembersManage)
 	auditRead := "project " + string(auth.PermAuditRead)
+	privacyReview := "project " + string(auth.PermPrivacyReview)
 	form := func(f func(w *roleWorld, me *auth.Account) url.Values) func(*roleWorld, *auth.Account) url.Values {
 		return f
 	}
@@ -290,6 +364,74 @@ func routeTable() map[string]routeCase {
 
 		"GET /projects/:pid/audit": {rule: auditRead, status: 200},
 
+		"GET /projects/:pid/attributes": {rule: read, status: 200},
+		"POST /projects/:pid/attributes/settings": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"login_pattern": {""}, "email_unique": {"true"}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/attributes/custom/new": {rule: planEdit, status: 200},
+		"POST /projects/:pid/attributes/custom": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"name": {"costCode"}, "title": {"Cost code"}, "type": {"string"}, "max_length": {"20"}}
+		})},
+		"GET /projects/:pid/attributes/custom/:id/edit": {rule: planEdit, status: 200},
+		"POST /projects/:pid/attributes/custom/:id": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"name": {"badgeNumber"}, "title": {"Badge"}, "type": {"string"}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/attributes/custom/:id/delete":  {rule: planEdit, status: 200},
+		"POST /projects/:pid/attributes/custom/:id/delete": {rule: planEdit, status: 303, audited: true},
+
+		"GET /projects/:pid/sources/:sid/fields": {rule: read, status: 200},
+		"POST /projects/:pid/sources/:sid/fields": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"name": {"employeeID"}, "data_type": {"string"}, "max_length": {"10"}, "pii": {"unknown"}}
+		})},
+		"GET /projects/:pid/sources/:sid/fields/:id/edit": {rule: planEdit, status: 200},
+		"POST /projects/:pid/sources/:sid/fields/:id": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"name": {"mail"}, "data_type": {"string"}, "max_length": {"256"}, "known_unique": {"true"},
+				"samples": {"ada@example.com"}, "pii": {"yes"}, "pii_category": {"contact"}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/sources/:sid/fields/:id/delete":  {rule: planEdit, status: 200},
+		"POST /projects/:pid/sources/:sid/fields/:id/delete": {rule: planEdit, status: 303, audited: true},
+
+		"GET /projects/:pid/matrix":              {rule: read, status: 200},
+		"GET /projects/:pid/matrix.csv":          {rule: read, status: 200},
+		"GET /projects/:pid/matrix.xlsx":         {rule: read, status: 200},
+		"POST /projects/:pid/matrix/suggestions": {rule: planEdit, status: 303, audited: true},
+		"GET /projects/:pid/matrix/rows/new":     {rule: planEdit, status: 200},
+		"POST /projects/:pid/matrix/rows": {rule: planEdit, status: 303, audited: true, form: func(w *roleWorld, _ *auth.Account) url.Values {
+			return url.Values{"source_field_id": {fmt.Sprint(w.unmapped.ID)}, "status": {"mapped"}, "target_attribute": {"firstName"},
+				"priority": {"1"}, "transform": {`[{"op":"trim"}]`}, "notes": {""}}
+		}},
+		"POST /projects/:pid/matrix/preview": {rule: planEdit, status: 200, form: func(w *roleWorld, _ *auth.Account) url.Values {
+			return url.Values{"source_field_id": {fmt.Sprint(w.field.ID)}, "transform": {`[{"op":"upper"}]`}}
+		}},
+		"GET /projects/:pid/matrix/rows/:id/edit": {rule: planEdit, status: 200},
+		"POST /projects/:pid/matrix/rows/:id": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"status": {"mapped"}, "target_attribute": {"email"}, "priority": {"1"}, "transform": {`[{"op":"lower"}]`},
+				"notes": {"Lower-cased."}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/matrix/rows/:id/delete":  {rule: planEdit, status: 200},
+		"POST /projects/:pid/matrix/rows/:id/delete": {rule: planEdit, status: 303, audited: true},
+		"GET /projects/:pid/matrix/import":           {rule: planEdit, status: 200},
+		"POST /projects/:pid/matrix/import": {rule: planEdit, status: 200, upload: func(*roleWorld) (string, string) {
+			return "matrix.csv", roleImportCSV
+		}},
+		"POST /projects/:pid/matrix/import/confirm": {rule: planEdit, status: 303, audited: true, form: func(w *roleWorld, _ *auth.Account) url.Values {
+			return url.Values{"content": {base64.StdEncoding.EncodeToString([]byte(roleImportCSV))}, "name": {"matrix.csv"}, "digest": {w.importDigest()}}
+		}},
+
+		"GET /projects/:pid/privacy":               {rule: read, status: 200},
+		"GET /projects/:pid/privacy/register.csv":  {rule: read, status: 200},
+		"GET /projects/:pid/privacy/register.xlsx": {rule: read, status: 200},
+		"POST /projects/:pid/privacy/fields/:id": {rule: privacyReview, status: 303, audited: true, form: func(w *roleWorld, _ *auth.Account) url.Values {
+			prefix := fmt.Sprintf("%d-", w.field.ID)
+			return url.Values{prefix + "status": {"approved"}, prefix + "decision": {"transform"}, prefix + "transform_method": {"hashed"},
+				prefix + "lawful_basis": {"legitimate_interests"}, prefix + "retention_note": {"7 years"}, "version": {"1"}}
+		}},
+		"POST /projects/:pid/privacy/fields/:id/classify": {rule: privacyReview, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"pii": {"yes"}, "category": {"identifier"}, "version": {"1"}}
+		})},
+		// Every personal-data field is approved: the sign-off succeeds.
+		"POST /projects/:pid/privacy/signoff": {rule: privacyReview, status: 303, audited: true},
+
 		"GET /api/v1/openapi.json": {rule: "public", status: 200},
 		"GET /api/v1/projects":     {rule: "signed-in", status: 200},
 		"POST /api/v1/projects": {rule: "signed-in", status: 201, json: func(*roleWorld) any {
@@ -338,6 +480,27 @@ func routeTable() map[string]routeCase {
 		"PATCH /api/v1/projects/:pid/goals": {rule: planEdit, status: 200, json: func(*roleWorld) any {
 			return map[string]any{"version": 1, "approach": "staged", "rationale": "Fewer interruptions."}
 		}},
+
+		"GET /api/v1/projects/:pid/attributes":          {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/sources/:sid/fields": {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/sources/:sid/fields": {rule: planEdit, status: 201, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"name": "employeeID", "maxLength": 10}
+		}},
+		"GET /api/v1/projects/:pid/fields/:id": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/fields/:id": {rule: planEdit, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "maxLength": 256, "notes": "patched"}
+		}},
+		"DELETE /api/v1/projects/:pid/fields/:id": {rule: planEdit, status: 204, audited: true},
+		"GET /api/v1/projects/:pid/matrix":        {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/matrix.csv":    {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/matrix.xlsx":   {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/matrix/rows": {rule: planEdit, status: 201, audited: true, json: func(w *roleWorld) any {
+			return map[string]any{"sourceFieldId": w.unmapped.ID, "targetAttribute": "firstName"}
+		}},
+		"PATCH /api/v1/projects/:pid/matrix/rows/:id": {rule: planEdit, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "notes": "patched"}
+		}},
+		"DELETE /api/v1/projects/:pid/matrix/rows/:id": {rule: planEdit, status: 204, audited: true},
 	}
 }
 
@@ -525,6 +688,9 @@ func visitRoute(t *testing.T, method, path string, isAPI bool, rc routeCase, v r
 		res = app.api(token, method, target, body)
 	case method == http.MethodGet:
 		res = b.get(target)
+	case method == http.MethodPost && rc.upload != nil:
+		name, content := rc.upload(w)
+		res = b.upload(target, name, content)
 	case method == http.MethodPost:
 		form := url.Values{}
 		if rc.form != nil {
@@ -590,11 +756,37 @@ func visitRoute(t *testing.T, method, path string, isAPI bool, rc routeCase, v r
 		if after := countAudit(t, app); after != before {
 			t.Errorf("a refused request changed something: %d audit entries written", after-before)
 		}
+	} else if rc.audited && countAudit(t, app) == before {
+		t.Errorf("an allowed request changed nothing (no audit entry): was it refused? %.300s", res.Body)
 	}
 	// Independent of routes.go: a viewer never changes a project.
 	if v.role == auth.RoleViewer && method != http.MethodGet && strings.Contains(path, ":pid") && res.StatusCode != http.StatusForbidden {
 		t.Errorf("a viewer's %s %s answered %d, want 403", method, path, res.StatusCode)
 	}
+}
+
+// upload posts a multipart form with the CSRF token and one file, as the
+// import page's form does.
+func (b *browser) upload(path, name, content string) response {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if err := mw.WriteField("_csrf", b.csrf()); err != nil {
+		b.t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := io.WriteString(fw, content); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		b.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.app.HTTP.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
 }
 
 func wantAPIError(t testing.TB, res response, status int, code string) {

@@ -42,8 +42,8 @@ type MappingService interface {
 // PrivacyService is what the web layer needs of the legal review.
 type PrivacyService interface {
 	LoadRegister(ctx context.Context, projectID int64) (*privacy.Register, error)
+	RegisterOf(ctx context.Context, projectID int64, fields []mapping.SourceField, rows []mapping.Row, names map[int64]string) (*privacy.Register, error)
 	Decide(ctx context.Context, projectID, fieldID, version int64, in privacy.DecisionInput) (*privacy.Review, error)
 	SignOffRegister(ctx context.Context, projectID int64) (*privacy.SignOff, error)
-	Problems(ctx context.Context, projectID int64) ([]mapping.Problem, error)
 	LoadGate(ctx context.Context, projectID int64, sandbox bool) (privacy.GateResult, error)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -297,7 +298,7 @@ func (s *Service) UpdateField(ctx context.Context, projectID, id, version int64,
 			return err
 		}
 		if f.Version != version {
-			return apperr.VersionConflict("source field", f.Version, nil)
+			return apperr.VersionConflict("source field", f.Version, fieldChanges(f, in))
 		}
 		srcName, err := s.sourceName(ctx, projectID, f.SourceID)
 		if err != nil {
@@ -333,6 +334,35 @@ func (s *Service) UpdateField(ctx context.Context, projectID, id, version int64,
 	return out, nil
 }
 
+// fieldChanges lists, among the fields the caller sent, those whose stored
+// value differs from the caller's (JSON names, as rowChanges does).
+func fieldChanges(stored *SourceField, in FieldInput) []apperr.FieldChange {
+	yours := *stored
+	yours.apply(in)
+	length := func(n *int) string {
+		if n == nil {
+			return ""
+		}
+		return strconv.Itoa(*n)
+	}
+	var out []apperr.FieldChange
+	add := func(sent bool, field, label, a, b string) {
+		if sent && a != b {
+			out = append(out, apperr.FieldChange{Field: field, Label: label, Stored: a, Yours: b})
+		}
+	}
+	add(in.Name != nil, "name", "Field name", stored.Name, yours.Name)
+	add(in.DataType != nil, "dataType", "Data type", stored.DataType, yours.DataType)
+	add(in.MaxLength != nil, "maxLength", "Data length", length(stored.MaxLength), length(yours.MaxLength))
+	add(in.MultiValued != nil, "multiValued", "Multi-valued", strconv.FormatBool(stored.MultiValued), strconv.FormatBool(yours.MultiValued))
+	add(in.KnownUnique != nil, "knownUnique", "Known to be unique", strconv.FormatBool(stored.KnownUnique), strconv.FormatBool(yours.KnownUnique))
+	add(in.Samples != nil, "samples", "Sample values", strings.Join(stored.Samples, "\n"), strings.Join(yours.Samples, "\n"))
+	add(in.PII != nil, "pii", "Personal data", stored.PII, yours.PII)
+	add(in.PIICategory != nil, "piiCategory", "Category of personal data", stored.PIICategory, yours.PIICategory)
+	add(in.Notes != nil, "notes", "Notes", stored.Notes, yours.Notes)
+	return out
+}
+
 // DeleteField deletes a field and the matrix rows that map it.
 func (s *Service) DeleteField(ctx context.Context, projectID, id int64) error {
 	return wrap(s.db.Transaction(ctx, func(tx *gorm.DB) error {
@@ -343,6 +373,18 @@ func (s *Service) DeleteField(ctx context.Context, projectID, id int64) error {
 		srcName, err := s.sourceName(ctx, projectID, f.SourceID)
 		if err != nil {
 			return err
+		}
+		// The rows go with the field (ON DELETE CASCADE); each deletion is
+		// recorded, so that no row leaves the matrix without a trace.
+		var rows []Row
+		if err := tx.Where("source_field_id = ?", id).Order("id").Find(&rows).Error; err != nil {
+			return err
+		}
+		for i := range rows {
+			if err := audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionDelete, EntityType: "mapping_row", EntityID: rows[i].ID,
+				Label: rowLabel(f, &rows[i]), Before: &rows[i]}); err != nil {
+				return err
+			}
 		}
 		if err := tx.Delete(&SourceField{}, id).Error; err != nil {
 			return err

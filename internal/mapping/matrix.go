@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,22 +53,28 @@ type MatrixLine struct {
 	SourceName string
 	Target     *schema.Attribute
 	Summary    string // the transformation in words
-	Preview    []transform.PreviewRow
-	Problems   []Problem
+	// Preview is the transformation applied to the samples; it is computed
+	// for the login row only (the check that logins are emails needs it).
+	Preview  []transform.PreviewRow
+	Problems []Problem
 }
 
 // Matrix is the whole matrix of a project with the findings of every check.
 type Matrix struct {
-	Lines      []MatrixLine
-	Problems   []Problem // every finding, project-wide ones included
-	Attributes []schema.Attribute
-	Settings   schema.Settings
-	Fields     int
-	Mapped     int
-	Ignored    int
-	Undecided  int
-	Blocking   int
-	Warnings   int
+	Lines []MatrixLine
+	// AllFields, AllRows and SourceNames are what the matrix was built from.
+	AllFields   []SourceField
+	AllRows     []Row
+	SourceNames map[int64]string
+	Problems    []Problem // every finding, project-wide ones included
+	Attributes  []schema.Attribute
+	Settings    schema.Settings
+	Fields      int
+	Mapped      int
+	Ignored     int
+	Undecided   int
+	Blocking    int
+	Warnings    int
 }
 
 // Complete reports whether every field is decided and no blocking problem is left.
@@ -101,15 +108,14 @@ func (s *Service) LoadMatrix(ctx context.Context, projectID int64) (*Matrix, err
 // BuildMatrix assembles the matrix from its parts and runs the checks. It
 // is pure, so that every check can be tested without a database.
 func BuildMatrix(fields []SourceField, rows []Row, attrs []schema.Attribute, settings schema.Settings, sourceNames map[int64]string) *Matrix {
-	m := &Matrix{Attributes: attrs, Settings: settings, Fields: len(fields)}
+	m := &Matrix{Attributes: attrs, Settings: settings, Fields: len(fields), AllFields: fields, AllRows: rows, SourceNames: sourceNames}
 	byField := map[int64][]*Row{}
 	for i := range rows {
 		byField[rows[i].SourceFieldID] = append(byField[rows[i].SourceFieldID], &rows[i])
 	}
-	bySource := map[int64][]*SourceField{}
-	for i := range fields {
-		bySource[fields[i].SourceID] = append(bySource[fields[i].SourceID], &fields[i])
-	}
+	// Sort a copy (the caller's slice stays as it is) before taking pointers
+	// into it: pointers taken before sorting would point at other fields.
+	fields = slices.Clone(fields)
 	sort.SliceStable(fields, func(i, j int) bool {
 		a, b := sourceNames[fields[i].SourceID], sourceNames[fields[j].SourceID]
 		if a != b {
@@ -117,7 +123,19 @@ func BuildMatrix(fields []SourceField, rows []Row, attrs []schema.Attribute, set
 		}
 		return fields[i].NameKey < fields[j].NameKey
 	})
+	bySource := map[int64][]*SourceField{}
+	for i := range fields {
+		bySource[fields[i].SourceID] = append(bySource[fields[i].SourceID], &fields[i])
+	}
 	intoTarget := map[string][]*Row{}
+	pipelines := pipelineCache{}
+	// Sample records are built once per source: every row of the source previews on them.
+	samplesBySource := map[int64][]transform.Record{}
+	fieldNamesBySource := map[int64][]string{}
+	for id, fs := range bySource {
+		samplesBySource[id] = sampleRecords(fs)
+		fieldNamesBySource[id] = fieldNames(fs)
+	}
 	for i := range fields {
 		f := fields[i]
 		fieldRows := byField[f.ID]
@@ -129,7 +147,7 @@ func BuildMatrix(fields []SourceField, rows []Row, attrs []schema.Attribute, set
 			m.Lines = append(m.Lines, line)
 			continue
 		}
-		samples := sampleRecords(bySource[f.SourceID])
+		samples := samplesBySource[f.SourceID]
 		for _, r := range fieldRows {
 			line := MatrixLine{Row: r, Field: f, SourceName: sourceNames[f.SourceID]}
 			if r.Status == StatusIgnored {
@@ -140,18 +158,16 @@ func BuildMatrix(fields []SourceField, rows []Row, attrs []schema.Attribute, set
 			m.Mapped++
 			line.Target = findAttribute(attrs, r.TargetAttribute)
 			intoTarget[r.TargetAttribute] = append(intoTarget[r.TargetAttribute], r)
-			p, perr := r.Pipeline()
-			if perr == nil && p != nil {
-				perr = p.Validate(fieldNames(bySource[f.SourceID]))
-			}
+			pc := pipelines.get(r.Transform, f.SourceID, fieldNamesBySource[f.SourceID])
+			p, perr := pc.pipeline, pc.err
 			if perr != nil {
 				line.Problems = append(line.Problems, Problem{Code: ProblemTransformInvalid, Severity: SeverityBlocking,
 					Message: "The transformation is no longer valid: " + perr.Error()})
 			} else {
-				if p != nil {
-					line.Summary = p.Describe()
-				}
-				if len(samples) > 0 {
+				line.Summary = pc.summary
+				// Only the login check needs the preview here; the row's own page
+				// previews on demand, which keeps a 2,000-row matrix fast.
+				if len(samples) > 0 && r.TargetAttribute == "login" {
 					line.Preview = transform.Preview(p, samples, f.Name)
 				}
 			}
@@ -313,7 +329,9 @@ func loginNotEmail(line *MatrixLine) string {
 		return fmt.Sprintf("Okta logins must be email addresses unless the org sets a login pattern, and %s does not look like one. Add sample values, a transformation, or a login pattern.", line.Field.Name)
 	}
 	for _, p := range line.Preview {
-		if p.Err != "" {
+		// An empty output is a sample this field lacks (samples line up by
+		// position across the source's fields), not a login that is no address.
+		if p.Err != "" || p.Output == "" {
 			continue
 		}
 		if addr, err := mail.ParseAddress(p.Output); err != nil || addr.Address != p.Output {
@@ -321,4 +339,33 @@ func loginNotEmail(line *MatrixLine) string {
 		}
 	}
 	return ""
+}
+
+// pipelineCache parses, validates and describes each distinct transformation
+// once per source: big matrices repeat the same few definitions.
+type pipelineCache map[string]parsedPipeline
+
+type parsedPipeline struct {
+	pipeline transform.Pipeline
+	summary  string
+	err      error
+}
+
+func (c pipelineCache) get(def string, sourceID int64, fields []string) parsedPipeline {
+	key := fmt.Sprintf("%d\x00%s", sourceID, def)
+	if pc, ok := c[key]; ok {
+		return pc
+	}
+	var pc parsedPipeline
+	if def != "" {
+		pc.pipeline, pc.err = transform.Parse([]byte(def))
+		if pc.err == nil {
+			pc.err = pc.pipeline.Validate(fields)
+		}
+		if pc.err == nil {
+			pc.summary = pc.pipeline.Describe()
+		}
+	}
+	c[key] = pc
+	return pc
 }

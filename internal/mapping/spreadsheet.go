@@ -175,6 +175,14 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 	for i := range rows {
 		rowByKey[fmt.Sprintf("%d/%s", rows[i].SourceFieldID, rows[i].TargetAttribute)] = &rows[i]
 	}
+	// The fields the file names per source, so that a transformation may read
+	// a new field that a later line of the file adds.
+	fileFields := map[int64][]string{}
+	for _, rec := range t.Rows {
+		if id, ok := sourceByName[strings.ToLower(col(rec, colSource))]; ok && col(rec, colField) != "" {
+			fileFields[id] = append(fileFields[id], col(rec, colField))
+		}
+	}
 	seen := map[string]int{}
 	touchedRows := map[int64]bool{}
 	newFields := map[string]*SourceField{}
@@ -295,9 +303,11 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 				p.steps = append(p.steps, importStep{line: line, field: &candidate, fieldNew: true})
 				p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "new field", What: label})
 			case fieldChanged:
-				cp := candidate
 				*f = candidate
-				p.steps = append(p.steps, importStep{line: line, field: &cp})
+				if existed { // a field this file creates takes the values at its creation
+					cp := candidate
+					p.steps = append(p.steps, importStep{line: line, field: &cp})
+				}
 				p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "field updated", What: label})
 			default:
 				p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "unchanged", What: label})
@@ -344,11 +354,7 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 				siblings = append(siblings, other.Name)
 			}
 		}
-		for _, nf := range newFields {
-			if nf.SourceID == srcID && nf != f {
-				siblings = append(siblings, nf.Name)
-			}
-		}
+		siblings = append(siblings, fileFields[srcID]...)
 		if err := r.validate(rowContext{field: &candidate, siblings: siblings, attributes: attrs}); err != nil {
 			for field, msg := range apperr.As(err).Fields {
 				bad(columnFor(field), msg)
@@ -370,6 +376,11 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 			cp := candidate
 			step.field = &cp
 			*f = candidate // later rows of the same field see the update
+			if !existed {
+				// A field an earlier line creates: its creation takes these
+				// values, and this line's row goes to that same field.
+				step.field = f
+			}
 			p.Changes = append(p.Changes, ImportChange{Line: line, Kind: "field updated", What: label})
 		default:
 			if nf, ok := newFields[fkey]; ok {
@@ -474,6 +485,11 @@ func (s *Service) ApplyImport(ctx context.Context, projectID int64, t sheet.Tabl
 		if err != nil {
 			return err
 		}
+		// The plan was read outside this transaction: a record saved by
+		// someone else since then refuses the import rather than being
+		// overwritten (on PostgreSQL nothing else keeps writers out meanwhile).
+		stale := apperr.Conflict("The matrix changed while the file was being imported; nothing was imported. Review the new preview and confirm again.")
+		fieldVersions := map[int64]int64{} // the version each field is at, as this import moves it
 		for _, st := range plan.steps {
 			f := st.field
 			f.ProjectID = projectID
@@ -488,11 +504,23 @@ func (s *Service) ApplyImport(ctx context.Context, projectID int64, t sheet.Tabl
 				if err != nil {
 					return err
 				}
+				want, ok := fieldVersions[f.ID]
+				if !ok {
+					want = f.Version
+				}
+				if before.Version != want {
+					return stale
+				}
 				if fieldDiffers(before, f) {
 					f.Version = before.Version + 1
-					if err := tx.Model(f).Select("data_type", "max_length", "pii", "pii_category", "version", "updated_at").Updates(f).Error; err != nil {
-						return lineError(st.line, err)
+					res := tx.Model(f).Where("version = ?", before.Version).Select("data_type", "max_length", "pii", "pii_category", "version", "updated_at").Updates(f)
+					if res.Error != nil {
+						return lineError(st.line, res.Error)
 					}
+					if res.RowsAffected == 0 {
+						return stale
+					}
+					fieldVersions[f.ID] = f.Version
 					if err := audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionUpdate, EntityType: "source_field",
 						EntityID: f.ID, Label: f.label(names[f.SourceID]), Before: before, After: f}); err != nil {
 						return err
@@ -519,9 +547,16 @@ func (s *Service) ApplyImport(ctx context.Context, projectID int64, t sheet.Tabl
 			if err != nil {
 				return err
 			}
+			if before.Version != r.Version {
+				return stale
+			}
 			r.Version = before.Version + 1
-			if err := tx.Model(r).Select("status", "priority", "transform_json", "notes", "version", "updated_at").Updates(r).Error; err != nil {
-				return lineError(st.line, err)
+			res := tx.Model(r).Where("version = ?", before.Version).Select("status", "priority", "transform_json", "notes", "version", "updated_at").Updates(r)
+			if res.Error != nil {
+				return lineError(st.line, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				return stale
 			}
 			if err := audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionUpdate, EntityType: "mapping_row",
 				EntityID: r.ID, Label: rowLabel(f, r), Before: before, After: r}); err != nil {

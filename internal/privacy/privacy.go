@@ -257,6 +257,12 @@ func (s *Service) LoadRegister(ctx context.Context, projectID int64) (*Register,
 	if err != nil {
 		return nil, err
 	}
+	return s.RegisterOf(ctx, projectID, fields, rows, names)
+}
+
+// RegisterOf builds the register from fields and rows the caller already
+// loaded (the matrix page has them), reading only the reviews and sign-offs.
+func (s *Service) RegisterOf(ctx context.Context, projectID int64, fields []mapping.SourceField, rows []mapping.Row, names map[int64]string) (*Register, error) {
 	var reviews []Review
 	if err := s.db.Read.WithContext(ctx).Where("project_id = ?", projectID).Find(&reviews).Error; err != nil {
 		return nil, apperr.Internal(err)
@@ -266,7 +272,7 @@ func (s *Service) LoadRegister(ctx context.Context, projectID int64) (*Register,
 		byField[reviews[i].SourceFieldID] = &reviews[i]
 	}
 	var signOff SignOff
-	err = s.db.Read.WithContext(ctx).Where("project_id = ?", projectID).Order("id DESC").First(&signOff).Error
+	err := s.db.Read.WithContext(ctx).Where("project_id = ?", projectID).Order("id DESC").First(&signOff).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, apperr.Internal(err)
 	}
@@ -531,6 +537,11 @@ func (s *Service) Problems(ctx context.Context, projectID int64) ([]mapping.Prob
 	if err != nil {
 		return nil, err
 	}
+	return reg.Problems(), nil
+}
+
+// Problems are the register's findings for the matrix (see Service.Problems).
+func (reg *Register) Problems() []mapping.Problem {
 	var out []mapping.Problem
 	for _, e := range reg.Entries {
 		switch e.Status {
@@ -551,7 +562,7 @@ func (s *Service) Problems(ctx context.Context, projectID int64) ([]mapping.Prob
 		out = append(out, mapping.Problem{Code: "pii_unconfirmed", Severity: mapping.SeverityWarning, FieldID: f.ID,
 			Message: fmt.Sprintf("Looks like personal data (%s): confirm whether it is.", mapping.LabelOf(mapping.PIICategories(), f.PIISuggestion))})
 	}
-	return out, nil
+	return out
 }
 
 func wrap(err error) error {

@@ -62,6 +62,9 @@ func Read(r io.Reader, name string, limit int64, opts ...Option) (Table, error) 
 	if err := checkText(text, name); err != nil {
 		return Table{}, err
 	}
+	if looksMarkup(text) {
+		return Table{}, notSpreadsheet(name, "it is a web page or an XML file, as some tools write under an .xls name; open it in a spreadsheet and save it as .xlsx or CSV")
+	}
 	return readCSV(text, name, lim)
 }
 
@@ -153,4 +156,15 @@ func emptyFile(name string) error {
 
 func notSpreadsheet(name, why string) error {
 	return &Error{Message: fmt.Sprintf("%s is not a spreadsheet (%s): upload a CSV or XLSX file", fileLabel(name), why)}
+}
+
+// looksMarkup reports whether text starts as HTML or XML does.
+func looksMarkup(text []byte) bool {
+	head := bytes.ToLower(bytes.TrimSpace(text[:min(len(text), 1024)]))
+	for _, p := range []string{"<?xml", "<!doctype", "<html", "<table"} {
+		if bytes.HasPrefix(head, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }

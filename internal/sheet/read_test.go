@@ -68,6 +68,8 @@ func TestReadRefusesFilesThatAreNotSpreadsheets(t *testing.T) {
 		{"binary.xlsb", MustZip(t, "[Content_Types].xml", "<Types/>", "xl/workbook.bin", "\x00"), "Excel binary workbook (.xlsb)"},
 		{"broken.xlsx", []byte("PK\x03\x04 this is not really a zip at all"), "is not a spreadsheet (it is a damaged zip archive)"},
 		{"utf16.csv", []byte("n\x00a\x00m\x00e\x00\r\x00\n\x00x\x00\r\x00\n\x00"), "UTF-16 text without a byte-order mark"},
+		{"export.xls", []byte("<html><body><table><tr><td>Name</td></tr></table></body></html>"), "it is a web page or an XML file"},
+		{"2003.xml", []byte("<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\"/>"), "save it as .xlsx or CSV"},
 		{"odd.csv", []byte("\xFF\xFEn\x00a"), "says it is UTF-16 but has an odd number of bytes"},
 		{"surrogate.csv", []byte("\xFF\xFEa\x00\x00\xD8b\x00"), "unpaired surrogate at byte 4"},
 	}

@@ -567,6 +567,8 @@ func (x *xlsxReader) worksheet(part string, shared []string, styles []numberKind
 		current []string // cells of the current data row, nil while all empty
 		kept    int      // data rows kept in t.Rows (rows 2 .. kept+1)
 		colNum  int      // the current cell's column
+		inData  bool     // inside <sheetData>
+		inRow   bool     // inside one of its <row>s
 	)
 	fixHeader := func() error {
 		if width >= 0 {
@@ -601,9 +603,22 @@ func (x *xlsxReader) worksheet(part string, shared []string, styles []numberKind
 	err := x.decode(part, false, func(d *xml.Decoder, tok xml.Token) error {
 		e, ok := tok.(xml.StartElement)
 		if !ok {
-			if end, ok := tok.(xml.EndElement); ok && end.Name.Local == "row" {
-				return endRow()
+			if end, ok := tok.(xml.EndElement); ok && inData {
+				switch end.Name.Local {
+				case "row":
+					inRow = false
+					return endRow()
+				case "sheetData":
+					inData = false
+				}
 			}
+			return nil
+		}
+		if e.Name.Local == "sheetData" {
+			inData = true
+			return nil
+		}
+		if !inData {
 			return nil
 		}
 		switch e.Name.Local {
@@ -621,10 +636,10 @@ func (x *xlsxReader) worksheet(part string, shared []string, styles []numberKind
 					return err
 				}
 			}
-			rowNum, colNum = next, 0
+			rowNum, colNum, inRow = next, 0, true
 			return nil
 		case "c":
-			if rowNum == 0 {
+			if !inRow {
 				return x.damaged("a cell lies outside any row")
 			}
 			return x.cell(d, e, rowNum, &colNum, shared, styles, date1904, func(col int, v string) error {

@@ -31,7 +31,8 @@ func TestCountryNamesAndCodesToAlpha2(t *testing.T) {
 		{"Burma", "MM"}, {"Myanmar", "MM"}, {"Eswatini", "SZ"}, {"Swaziland", "SZ"},
 		{"North Macedonia", "MK"}, {"Macedonia", "MK"}, {"UAE", "AE"}, {"United Arab Emirates", "AE"},
 		{"Bahamas", "BS"}, {"The Bahamas", "BS"}, {"Gambia", "GM"}, {"Sao Tome and Principe", "ST"},
-		{"São Tomé and Príncipe", "ST"}, {"4", "AF"}, {"004", "AF"}, {"🇫🇷", "FR"}, {"", ""},
+		{"São Tomé and Príncipe", "ST"}, {"Færøerne", "FO"}, {"Łotwa", "LV"}, {"Niemcy", "DE"},
+		{"Tyskland", "DE"}, {"Chorwacja", "HR"}, {"Ελλάδα", "GR"}, {"ΕΛΛΆΔΑ", "GR"}, {"Россия", "RU"}, {"ÖSTERREICH", "AT"}, {"4", "AF"}, {"004", "AF"}, {"🇫🇷", "FR"}, {"", ""},
 	}
 	var cases []applyCase
 	for _, p := range pairs {

@@ -377,3 +377,23 @@ func TestOpsAndLayoutsAreListed(t *testing.T) {
 		mustParse(t, dateDef(l, l))
 	}
 }
+
+func TestStepsUnmarshalAsStrictlyAsParse(t *testing.T) {
+	var steps []transform.Step
+	if err := json.Unmarshal([]byte(`[{"op":"split","separator":";","index":-1}]`), &steps); err != nil {
+		t.Fatal(err)
+	}
+	if want := []transform.Step{{Op: transform.OpSplit, Separator: ";", Index: -1}}; !reflect.DeepEqual(steps, want) {
+		t.Errorf("steps = %#v", steps)
+	}
+	for def, msg := range map[string]string{
+		`[{"op":"split","separator":";"}]`:          `split: "index" is missing`,
+		`[{"op":"split","separator":"","index":0}]`: `split: "separator" must not be empty`,
+		`[{"op":"trim","x":true}]`:                  `trim: "x" is not a parameter of trim`,
+	} {
+		err := json.Unmarshal([]byte(def), &steps)
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Unmarshal(%s) = %v; want %q", def, err, msg)
+		}
+	}
+}
