@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -209,11 +208,7 @@ func (o *optionalLength) UnmarshalJSON(b []byte) error {
 	}
 	var n int
 	if err := json.Unmarshal(b, &n); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			te.Field = "maxLength"
-		}
-		return err
+		return err // the decoder names the field
 	}
 	o.value = &n
 	return nil

@@ -15,6 +15,9 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 )
 
 // Browser tests drive Debian's headless Chromium through chromedp. They skip
@@ -504,8 +507,82 @@ func TestBrowserLeadPlansAMigration(t *testing.T) {
 	b.follow(`main form button.primary[type="submit"]`)
 	progressed("the approach")
 
+	// The attribute-mapping matrix. The source's fields are seeded (staged
+	// extracts will list them later); the lead maps them with Ferry's
+	// suggestions, then edits a transformation and watches its preview.
+	pid, err := strconv.ParseInt(strings.TrimPrefix(projectPath, "/projects/"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := asActor(lead)
+	sources, err := app.Plan.FindSources(ctx, pid)
+	if err != nil || len(sources) != 1 {
+		t.Fatalf("sources: %v %v", sources, err)
+	}
+	var mailID int64
+	for _, f := range []struct{ name, pii, category, sample string }{
+		{"userPrincipalName", "no", "", " Ada.Lovelace@Example.com"},
+		{"mail", "yes", "contact", "ada@example.com"},
+		{"givenName", "no", "", "Ada"},
+		{"sn", "no", "", "Lovelace"},
+	} {
+		name, pii, category, samples := f.name, f.pii, f.category, []string{f.sample}
+		sf, err := app.Map.CreateField(ctx, pid, sources[0].ID, mapping.FieldInput{Name: &name, PII: &pii, PIICategory: &category, Samples: &samples})
+		if err != nil {
+			t.Fatalf("seed field %s: %v", name, err)
+		}
+		if name == "mail" {
+			mailID = sf.ID
+		}
+	}
+	b.follow(`nav.side a[href$="/matrix"]`)
+	if n := run(b, "count suggestions", chromedp.Evaluate[int](`document.querySelectorAll("#suggestions tbody tr").length`)); n != 4 {
+		t.Errorf("%d suggestions, want 4 (one per usual field name)", n)
+	}
+	b.follow(`#suggestions .page-head button.primary`)
+	if got := b.flash(); !strings.Contains(got, "4 suggested mapping(s) accepted") {
+		t.Errorf("flash after accepting the suggestions = %q", got)
+	}
+	b.assertClean("accept the suggestions")
+	editLogin := run(b, "find the login row", chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#matrix tbody tr"))
+		.find(tr => tr.cells[1].innerText.trim() === "userPrincipalName").querySelector('a[href$="/edit"]').getAttribute("href")`))
+	b.open(editLogin)
+	run(b, "clear the transformation", chromedp.Evaluate[bool](`(document.getElementById("f-transform").value = "") === ""`))
+	b.typeInto("f-transform", `[{"op":"trim"},{"op":"lower"},{"op":"email_domain","from":"example.com","to":"example.org"}]`)
+	b.do("wait for the live preview", chromedp.WaitVisible(`//div[@id="transform-preview"]//td[contains(., "ada.lovelace@example.org")]`))
+	b.assertClean("preview a transformation")
+	b.follow(`#row-form button.primary[value="save"]`)
+	progressed("the mapping")
+
+	// The legal reviewer decides on the one personal-data field and signs off.
+	legal := app.mustAccount("legal@example.com", "Liz Legal", false)
+	proj, err := app.Plan.FindProjectByID(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.mustMember(proj, legal, auth.RoleLegalReviewer)
+	b.follow(`header.top form button[type="submit"]`)
+	b.signIn(legal.Email)
+	b.open(projectPath + "/privacy")
+	b.choose(fmt.Sprintf("f-%d-decision", mailID), "migrate")
+	b.choose(fmt.Sprintf("f-%d-lawful_basis", mailID), "contract")
+	b.typeInto(fmt.Sprintf("f-%d-comment", mailID), "Needed for sign-in notices.")
+	b.follow(chromedp.CSS(fmt.Sprintf(`#pii-%d form button.primary`, mailID)))
+	b.follow(`#signoff form button.primary`)
+	if got := b.flash(); !strings.Contains(got, "signed off") {
+		t.Errorf("flash after the sign-off = %q", got)
+	}
+	b.assertClean("sign off the PII register")
+	progressed("the PII sign-off")
+	checklist := b.text(`ul.checklist`)
+	for _, want := range []string{"Attribute mapping complete", "PII register signed off"} {
+		if !strings.Contains(checklist, want) {
+			t.Errorf("the overview's checklist lacks %q", want)
+		}
+	}
+
 	if readiness != 100 {
-		t.Errorf("a complete inventory is %d%% ready, want 100%%", readiness)
+		t.Errorf("a complete plan is %d%% ready, want 100%%", readiness)
 	}
 	open := run(b, "count unfinished marks", chromedp.Evaluate[int](
 		`document.querySelectorAll("nav.side .mark:not(.done), ul.checklist .mark:not(.done)").length`))

@@ -175,12 +175,14 @@ func planImport(t sheet.Table, fields []SourceField, rows []Row, attrs []schema.
 	for i := range rows {
 		rowByKey[fmt.Sprintf("%d/%s", rows[i].SourceFieldID, rows[i].TargetAttribute)] = &rows[i]
 	}
-	// The fields the file names per source, so that a transformation may read
-	// a new field that a later line of the file adds.
+	// The new fields the file names per source, so that a transformation may
+	// read a field that a later line of the file adds.
 	fileFields := map[int64][]string{}
 	for _, rec := range t.Rows {
-		if id, ok := sourceByName[strings.ToLower(col(rec, colSource))]; ok && col(rec, colField) != "" {
-			fileFields[id] = append(fileFields[id], col(rec, colField))
+		id, ok := sourceByName[strings.ToLower(col(rec, colSource))]
+		name := col(rec, colField)
+		if _, exists := fieldByKey[fmt.Sprintf("%d/%s", id, strings.ToLower(name))]; ok && name != "" && !exists {
+			fileFields[id] = append(fileFields[id], name)
 		}
 	}
 	seen := map[string]int{}
