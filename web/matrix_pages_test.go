@@ -377,3 +377,28 @@ func TestSourceFieldsPageSuggestsPersonalData(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// An oversized upload is refused with a clear message, and nothing changes.
+func TestMatrixImportRefusesAnOversizedFile(t *testing.T) {
+	w := newMatrixWorld(t)
+	b := w.app.signedIn(w.lead)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("_csrf", b.csrf())
+	fw, _ := mw.CreateFormFile("file", "huge.csv")
+	line := []byte("Corporate AD,mail,email,yes\r\n")
+	_, _ = fw.Write([]byte("Source,Source field,Target field,Mapping required\r\n"))
+	for written := 0; written < 11<<20; written += len(line) {
+		_, _ = fw.Write(line)
+	}
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, w.app.HTTP.URL+projectPath(w.p, "/matrix/import"), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res := b.do(req)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(fieldError(t, res, "file"), "larger than 10 MB") {
+		t.Fatalf("oversized upload: %d %q", res.StatusCode, fieldError(t, res, "file"))
+	}
+	if rows, _ := w.app.Map.FindRows(context.Background(), w.p.ID); len(rows) != 0 {
+		t.Fatal("an oversized upload changed the matrix")
+	}
+}
