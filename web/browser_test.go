@@ -544,12 +544,14 @@ func TestBrowserLeadPlansAMigration(t *testing.T) {
 		t.Errorf("flash after accepting the suggestions = %q", got)
 	}
 	b.assertClean("accept the suggestions")
+	b.screenshot(shots, "matrix.png")
 	editLogin := run(b, "find the login row", chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#matrix tbody tr"))
 		.find(tr => tr.cells[1].innerText.trim() === "userPrincipalName").querySelector('a[href$="/edit"]').getAttribute("href")`))
 	b.open(editLogin)
 	run(b, "clear the transformation", chromedp.Evaluate[bool](`(document.getElementById("f-transform").value = "") === ""`))
 	b.typeInto("f-transform", `[{"op":"trim"},{"op":"lower"},{"op":"email_domain","from":"example.com","to":"example.org"}]`)
 	b.do("wait for the live preview", chromedp.WaitVisible(`//div[@id="transform-preview"]//td[contains(., "ada.lovelace@example.org")]`))
+	b.screenshot(shots, "row-edit.png")
 	b.assertClean("preview a transformation")
 	b.follow(`#row-form button.primary[value="save"]`)
 	progressed("the mapping")
@@ -568,6 +570,7 @@ func TestBrowserLeadPlansAMigration(t *testing.T) {
 	b.choose(fmt.Sprintf("f-%d-lawful_basis", mailID), "contract")
 	b.typeInto(fmt.Sprintf("f-%d-comment", mailID), "Needed for sign-in notices.")
 	b.follow(chromedp.CSS(fmt.Sprintf(`#pii-%d form button.primary`, mailID)))
+	b.screenshot(shots, "privacy.png")
 	b.follow(`#signoff form button.primary`)
 	if got := b.flash(); !strings.Contains(got, "signed off") {
 		t.Errorf("flash after the sign-off = %q", got)

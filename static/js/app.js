@@ -113,7 +113,8 @@
     var status = document.createElement("p");
     status.className = "grid-status";
     status.setAttribute("role", "status");
-    table.parentNode.insertBefore(status, table);
+    var wrap = table.closest(".matrix-wrap") || table;
+    wrap.parentNode.insertBefore(status, wrap);
 
     function rowOf(el) { return el.closest("tr"); }
     function cellsOfColumn(name) {
