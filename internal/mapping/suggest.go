@@ -109,6 +109,7 @@ func piiNamePatterns() []struct {
 var (
 	sampleEmail = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	samplePhone = regexp.MustCompile(`^\+?[0-9 ()./-]{7,20}$`)
+	sampleDate  = regexp.MustCompile(`^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$`)
 	sampleIBAN  = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{11,30}$`)
 )
 
@@ -140,7 +141,7 @@ func SuggestPII(fieldName string, samples []string) string {
 		return "contact"
 	case count(sampleIBAN) >= half:
 		return "financial"
-	case count(samplePhone) >= half:
+	case countPhones(samples) >= half:
 		return "contact"
 	}
 	return ""
@@ -214,4 +215,27 @@ func (s *Service) AcceptSuggestions(ctx context.Context, projectID int64, fieldI
 		return 0, wrap(err)
 	}
 	return len(chosen), nil
+}
+
+// countPhones counts samples that look like telephone numbers: seven or more
+// digits written with a leading + or separators, and not a date. Bare digit
+// runs (employee numbers) and dates are not taken for phone numbers.
+func countPhones(samples []string) int {
+	n := 0
+	for _, s := range samples {
+		s = strings.TrimSpace(s)
+		if !samplePhone.MatchString(s) || sampleDate.MatchString(s) || !strings.ContainsAny(s, "+ ()-./") {
+			continue
+		}
+		digits := 0
+		for _, r := range s {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits >= 7 {
+			n++
+		}
+	}
+	return n
 }

@@ -324,3 +324,20 @@ func TestAcceptSuggestionsForChosenFields(t *testing.T) {
 		}
 	})
 }
+
+func TestDatesAndBareNumbersAreNotTakenForPhoneNumbers(t *testing.T) {
+	tests := []struct {
+		samples []string
+		want    string
+	}{
+		{[]string{"2024-01-15", "2023-12-31"}, ""},
+		{[]string{"15.01.2024", "31/12/2023"}, ""},
+		{[]string{"1234567", "7654321"}, ""},
+		{[]string{"+49 30 1234567", "(555) 123-4567"}, "contact"},
+	}
+	for _, tt := range tests {
+		if got := mapping.SuggestPII("col7", tt.samples); got != tt.want {
+			t.Errorf("SuggestPII(%v) = %q, want %q", tt.samples, got, tt.want)
+		}
+	}
+}
