@@ -1,0 +1,562 @@
+// Package staging reads extracts of source systems into the staging area:
+// streaming, in short batched transactions, all-or-nothing per extract. A new
+// extract of a source replaces the current one only once it has been read
+// whole; the edits and exclusions made on the old one are carried over to the
+// same records, matched by their key.
+package staging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/ferry-migrate/ferry/internal/apperr"
+	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/staging/extract"
+)
+
+// Extract statuses.
+const (
+	StatusLoading  = "loading"
+	StatusReady    = "ready"
+	StatusReplaced = "replaced"
+	StatusFailed   = "failed"
+)
+
+// batchSize is how many records one write transaction holds: large enough to
+// be fast, small enough that readers of the database never wait long.
+const batchSize = 1000
+
+// Extract is one file (or directory pull) of one source.
+type Extract struct {
+	ID            int64         `gorm:"primaryKey" json:"id"`
+	ProjectID     int64         `json:"projectId"`
+	SourceID      int64         `json:"sourceId"`
+	Status        string        `json:"status"`
+	FileName      string        `json:"fileName"`
+	Format        string        `json:"format"`
+	SizeBytes     int64         `json:"sizeBytes"`
+	Checksum      string        `json:"checksum"`
+	KeyAttribute  string        `json:"keyAttribute"`
+	Records       int64         `json:"records"`
+	Quarantined   int64         `json:"quarantined"`
+	CarriedOver   int64         `json:"carriedOver"`
+	LostEdits     int64         `json:"lostEdits"`
+	Columns       []ColumnStats `gorm:"column:columns_json;serializer:json" json:"columns"`
+	Warnings      []string      `gorm:"column:warnings_json;serializer:json" json:"warnings"`
+	Error         string        `json:"error,omitempty"`
+	CreatedByID   *int64        `json:"createdById,omitempty"`
+	CreatedByName string        `json:"createdByName"`
+	CreatedAt     time.Time     `json:"createdAt"`
+	FinishedAt    *time.Time    `json:"finishedAt,omitempty"`
+}
+
+// StagedRecord is one user of an extract. Edits made in Ferry are kept apart
+// from what the source said, so that a re-staged record keeps them.
+type StagedRecord struct {
+	ID            int64               `gorm:"primaryKey" json:"id"`
+	ExtractID     int64               `json:"extractId"`
+	Position      int64               `json:"position"`
+	SourceKey     string              `json:"sourceKey"`
+	Attributes    map[string][]string `gorm:"column:attributes_json;serializer:json" json:"attributes"`
+	Edits         map[string][]string `gorm:"column:edits_json;serializer:json" json:"edits"`
+	Excluded      bool                `json:"excluded"`
+	ExcludeReason string              `json:"excludeReason"`
+	Edited        bool                `json:"edited"`
+	Version       int64               `json:"version"`
+}
+
+// Effective returns the record's attributes with Ferry's edits applied.
+func (r StagedRecord) Effective() map[string][]string {
+	out := make(map[string][]string, len(r.Attributes)+len(r.Edits))
+	for k, v := range r.Attributes {
+		out[k] = v
+	}
+	for k, v := range r.Edits {
+		out[k] = v
+	}
+	return out
+}
+
+// QuarantinedRow is a record the reader could not take.
+type QuarantinedRow struct {
+	ID        int64  `gorm:"primaryKey" json:"id"`
+	ExtractID int64  `json:"extractId"`
+	Position  int64  `json:"position"`
+	Message   string `json:"message"`
+}
+
+// ColumnStats is what staging observed of one column.
+type ColumnStats struct {
+	Name string `json:"name"`
+	// Filled counts the records with a non-empty value.
+	Filled int64 `json:"filled"`
+	// Distinct counts distinct values, up to distinctCap (DistinctCapped then).
+	Distinct       int64    `json:"distinct"`
+	DistinctCapped bool     `json:"distinctCapped"`
+	MaxLength      int      `json:"maxLength"`
+	MultiValued    bool     `json:"multiValued"`
+	Type           string   `json:"type"`
+	Samples        []string `json:"samples"`
+}
+
+// FillRate is the share of records that have the column, 0..1.
+func (c ColumnStats) FillRate(records int64) float64 {
+	if records == 0 {
+		return 0
+	}
+	return float64(c.Filled) / float64(records)
+}
+
+// Meta describes the extract being staged.
+type Meta struct {
+	FileName string
+	Format   string
+	Size     int64
+	Checksum string
+	// KeyAttribute names the attribute that identifies a record within the
+	// source (matched across extracts); empty picks a usual one (see KeyCandidates).
+	KeyAttribute string
+}
+
+// KeyCandidates are the attributes tried, in order, as a record's key when
+// none is configured: immutable directory ids first, then names.
+func KeyCandidates() []string {
+	return []string{"objectGUID", "entryUUID", "dn", "distinguishedName", "employeeID", "employeeNumber", "id", "uid",
+		"sAMAccountName", "userPrincipalName", "login", "mail", "email"}
+}
+
+// Progress is told how many records have been staged so far.
+type Progress func(records int64)
+
+// Service stages extracts.
+type Service struct {
+	db  *db.DB
+	now func() time.Time
+}
+
+// NewService returns a staging service.
+func NewService(database *db.DB, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: database, now: now}
+}
+
+// Stage reads r whole into a new extract of the source. Records are written
+// in batches; if the reader refuses the file, the context is cancelled or a
+// write fails, everything written is removed and the current extract stays
+// current. On success the new extract replaces the current one, carrying over
+// exclusions and edits.
+func (s *Service) Stage(ctx context.Context, projectID, sourceID int64, r extract.Reader, meta Meta, progress Progress) (*Extract, error) {
+	actor := audit.ActorFrom(ctx)
+	ex := &Extract{ProjectID: projectID, SourceID: sourceID, Status: StatusLoading, FileName: truncate(meta.FileName, 255),
+		Format: meta.Format, SizeBytes: meta.Size, Checksum: meta.Checksum, KeyAttribute: meta.KeyAttribute,
+		Columns: []ColumnStats{}, Warnings: []string{}, CreatedByName: actor.Name, CreatedAt: s.now().UTC()}
+	if actor.ID != 0 {
+		id := actor.ID
+		ex.CreatedByID = &id
+	}
+	if err := s.db.Write.WithContext(ctx).Create(ex).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	stats := newStatsCollector()
+	err := s.readAll(ctx, ex, r, stats, progress)
+	if err != nil {
+		s.discard(ex, err)
+		var ee *extract.Error
+		if errors.As(err, &ee) {
+			return ex, apperr.Invalid("The extract cannot be staged; nothing was changed: "+ee.Error(), nil)
+		}
+		if ctx.Err() != nil {
+			return ex, apperr.Invalid("Staging was stopped; nothing was changed.", nil)
+		}
+		return ex, wrap(err)
+	}
+	ex.Columns = stats.result(r.Columns())
+	ex.Warnings = append([]string{}, r.Warnings()...)
+	if err := s.finish(ctx, ex); err != nil {
+		s.discard(ex, err)
+		return ex, wrap(err)
+	}
+	return ex, nil
+}
+
+func (s *Service) readAll(ctx context.Context, ex *Extract, r extract.Reader, stats *statsCollector, progress Progress) error {
+	batch := make([]StagedRecord, 0, batchSize)
+	var quarantine []QuarantinedRow
+	flush := func() error {
+		if len(batch) == 0 && len(quarantine) == 0 {
+			return nil
+		}
+		err := s.db.Transaction(ctx, func(tx *gorm.DB) error {
+			if len(batch) > 0 {
+				if err := tx.CreateInBatches(batch, 500).Error; err != nil {
+					return err
+				}
+			}
+			if len(quarantine) > 0 {
+				return tx.CreateInBatches(quarantine, 500).Error
+			}
+			return nil
+		})
+		batch, quarantine = batch[:0], quarantine[:0]
+		if progress != nil {
+			progress(ex.Records)
+		}
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var re *extract.RecordError
+			if errors.As(err, &re) {
+				ex.Quarantined++
+				quarantine = append(quarantine, QuarantinedRow{ExtractID: ex.ID, Position: int64(re.Position), Message: truncate(re.Message, 1000)})
+				continue
+			}
+			return err
+		}
+		if ex.KeyAttribute == "" {
+			cols := r.Columns()
+			if len(cols) == 0 { // a reader that learns columns as it goes (LDIF, JSON)
+				for name := range rec.Attributes {
+					cols = append(cols, name)
+				}
+				sort.Strings(cols)
+			}
+			ex.KeyAttribute = pickKey(cols)
+		}
+		key, _ := rec.Get(ex.KeyAttribute)
+		stats.add(rec)
+		ex.Records++
+		batch = append(batch, StagedRecord{ExtractID: ex.ID, Position: int64(rec.Position), SourceKey: keyOf(key),
+			Attributes: rec.Attributes, Edits: map[string][]string{}, Version: 1})
+		if len(batch) >= batchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// pickKey chooses the first usual key attribute among the columns.
+func pickKey(columns []string) string {
+	for _, want := range KeyCandidates() {
+		for _, c := range columns {
+			if strings.EqualFold(c, want) {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// keyOf normalises a key value so that matching ignores case and spaces around it.
+func keyOf(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
+
+// finish makes the new extract current: it carries over the previous one's
+// exclusions and edits, marks it replaced, and records the change.
+func (s *Service) finish(ctx context.Context, ex *Extract) error {
+	return s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		var prev Extract
+		err := tx.Where("source_id = ? AND status = ?", ex.SourceID, StatusReady).Order("id DESC").First(&prev).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		if err == nil {
+			if err := carryOver(tx, &prev, ex); err != nil {
+				return err
+			}
+			if err := tx.Model(&Extract{}).Where("id = ?", prev.ID).Update("status", StatusReplaced).Error; err != nil {
+				return err
+			}
+			// The replaced extract's records are no longer needed: its summary stays.
+			if err := tx.Where("extract_id = ?", prev.ID).Delete(&StagedRecord{}).Error; err != nil {
+				return err
+			}
+		}
+		now := s.now().UTC()
+		ex.Status, ex.FinishedAt = StatusReady, &now
+		if err := tx.Model(ex).Select("status", "key_attribute", "records", "quarantined", "carried_over", "lost_edits", "columns_json",
+			"warnings_json", "finished_at").Updates(ex).Error; err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Change{ProjectID: ex.ProjectID, Action: audit.ActionCreate, EntityType: "extract", EntityID: ex.ID,
+			Label: fmt.Sprintf("%s (%d records)", ex.FileName, ex.Records), After: ex})
+	})
+}
+
+// carryOver applies the previous extract's exclusions and edits to the new
+// records with the same key; those whose record is gone are counted as lost.
+func carryOver(tx *gorm.DB, prev, ex *Extract) error {
+	var touched []StagedRecord
+	if err := tx.Where("extract_id = ? AND (excluded = ? OR edited = ?)", prev.ID, true, true).Find(&touched).Error; err != nil {
+		return err
+	}
+	for _, old := range touched {
+		if old.SourceKey == "" {
+			ex.LostEdits++
+			continue
+		}
+		res := tx.Model(&StagedRecord{}).Where("extract_id = ? AND source_key = ?", ex.ID, old.SourceKey).Updates(map[string]any{
+			"excluded": old.Excluded, "exclude_reason": old.ExcludeReason, "edited": old.Edited,
+			"edits_json": mustJSON(old.Edits),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			ex.LostEdits++
+		} else {
+			ex.CarriedOver++
+		}
+	}
+	return nil
+}
+
+// discard removes what a failed staging wrote and records why it failed.
+func (s *Service) discard(ex *Extract, cause error) {
+	// A fresh context: the request's may be what was cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("extract_id = ?", ex.ID).Delete(&StagedRecord{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("extract_id = ?", ex.ID).Delete(&QuarantinedRow{}).Error; err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		return tx.Model(&Extract{}).Where("id = ?", ex.ID).Updates(map[string]any{"status": StatusFailed,
+			"error": truncate(cause.Error(), 2000), "finished_at": now}).Error
+	})
+	ex.Status = StatusFailed
+}
+
+// FindExtracts lists a source's extracts (sourceID 0: the project's), newest first.
+func (s *Service) FindExtracts(ctx context.Context, projectID, sourceID int64) ([]Extract, error) {
+	q := s.db.Read.WithContext(ctx).Where("project_id = ?", projectID)
+	if sourceID != 0 {
+		q = q.Where("source_id = ?", sourceID)
+	}
+	var out []Extract
+	if err := q.Order("id DESC").Find(&out).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return out, nil
+}
+
+// CurrentExtract returns the source's current extract, or nil.
+func (s *Service) CurrentExtract(ctx context.Context, projectID, sourceID int64) (*Extract, error) {
+	var ex Extract
+	err := s.db.Read.WithContext(ctx).Where("project_id = ? AND source_id = ? AND status = ?", projectID, sourceID, StatusReady).
+		Order("id DESC").First(&ex).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return &ex, nil
+}
+
+// FindRecords pages through an extract's records in id order (keyset: after
+// the given id), at most limit.
+func (s *Service) FindRecords(ctx context.Context, extractID, afterID int64, limit int) ([]StagedRecord, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var out []StagedRecord
+	err := s.db.Read.WithContext(ctx).Where("extract_id = ? AND id > ?", extractID, afterID).Order("id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return out, nil
+}
+
+// FindQuarantined lists the rows a reader could not take.
+func (s *Service) FindQuarantined(ctx context.Context, extractID int64) ([]QuarantinedRow, error) {
+	var out []QuarantinedRow
+	if err := s.db.Read.WithContext(ctx).Where("extract_id = ?", extractID).Order("position").Limit(10000).Find(&out).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return out, nil
+}
+
+// ---- column statistics ----
+
+// distinctCap bounds the memory spent counting distinct values per column.
+const distinctCap = 100_000
+
+type statsCollector struct {
+	cols map[string]*columnState
+}
+
+type columnState struct {
+	ColumnStats
+	seen map[string]struct{}
+	kind typeGuess
+}
+
+func newStatsCollector() *statsCollector { return &statsCollector{cols: map[string]*columnState{}} }
+
+func (sc *statsCollector) add(rec extract.Record) {
+	for name, vals := range rec.Attributes {
+		c, ok := sc.cols[name]
+		if !ok {
+			c = &columnState{ColumnStats: ColumnStats{Name: name, Samples: []string{}}, seen: map[string]struct{}{}}
+			sc.cols[name] = c
+		}
+		if len(vals) > 1 {
+			c.MultiValued = true
+		}
+		filled := false
+		for _, v := range vals {
+			if v == "" {
+				continue
+			}
+			filled = true
+			if n := utf8.RuneCountInString(v); n > c.MaxLength {
+				c.MaxLength = n
+			}
+			c.kind.observe(v)
+			if !c.DistinctCapped {
+				if _, dup := c.seen[v]; !dup {
+					if len(c.seen) >= distinctCap {
+						c.DistinctCapped = true
+						c.seen = nil
+					} else {
+						c.seen[v] = struct{}{}
+					}
+				}
+			}
+			if len(c.Samples) < 5 && !containsString(c.Samples, v) {
+				c.Samples = append(c.Samples, truncate(v, 200))
+			}
+		}
+		if filled {
+			c.Filled++
+		}
+	}
+}
+
+// result returns the statistics in the extract's column order.
+func (sc *statsCollector) result(order []string) []ColumnStats {
+	out := make([]ColumnStats, 0, len(sc.cols))
+	done := map[string]bool{}
+	emit := func(name string) {
+		c, ok := sc.cols[name]
+		if !ok || done[name] {
+			return
+		}
+		done[name] = true
+		if !c.DistinctCapped {
+			c.Distinct = int64(len(c.seen))
+		} else {
+			c.Distinct = distinctCap
+		}
+		c.Type = c.kind.name()
+		out = append(out, c.ColumnStats)
+	}
+	for _, name := range order {
+		emit(name)
+	}
+	rest := make([]string, 0)
+	for name := range sc.cols {
+		if !done[name] {
+			rest = append(rest, name)
+		}
+	}
+	sort.Strings(rest)
+	for _, name := range rest {
+		emit(name)
+	}
+	return out
+}
+
+func containsString(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return apperr.Internal(err)
+}
+
+// ExcludeRecord excludes a record from every load (or includes it again),
+// with the reason why. The exclusion survives a re-staging of the source.
+func (s *Service) ExcludeRecord(ctx context.Context, projectID, recordID, version int64, exclude bool, reason string) error {
+	reason = strings.TrimSpace(reason)
+	c := apperr.NewCheck()
+	if exclude {
+		c.Text("reason", "Reason", reason, true, apperr.MaxShortLen)
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	if !exclude {
+		reason = ""
+	}
+	return wrap(s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		var rec StagedRecord
+		err := tx.Joins("JOIN extracts ON extracts.id = staged_records.extract_id").
+			Where("staged_records.id = ? AND extracts.project_id = ?", recordID, projectID).First(&rec).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return apperr.NotFound("staged record")
+		}
+		if err != nil {
+			return err
+		}
+		if rec.Version != version {
+			return apperr.VersionConflict("record", rec.Version, nil)
+		}
+		before := map[string]any{"excluded": rec.Excluded, "reason": rec.ExcludeReason}
+		res := tx.Model(&StagedRecord{}).Where("id = ? AND version = ?", rec.ID, version).
+			Updates(map[string]any{"excluded": exclude, "exclude_reason": reason, "version": version + 1})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.VersionConflict("record", 0, nil)
+		}
+		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionUpdate, EntityType: "staged_record", EntityID: rec.ID,
+			Label: "record " + rec.SourceKey, Before: before, After: map[string]any{"excluded": exclude, "reason": reason}})
+	}))
+}
