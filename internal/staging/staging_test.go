@@ -2,7 +2,6 @@ package staging_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
