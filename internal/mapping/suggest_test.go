@@ -341,3 +341,16 @@ func TestDatesAndBareNumbersAreNotTakenForPhoneNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskValueKeepsTheShapeOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"ada@example.com": "a**@e******.***",
+		"Ada Lovelace":    "A** L*******",
+		"+49 30 1234567":  "+4* 3* 1******",
+		"":                "",
+	} {
+		if got := mapping.MaskValue(in); got != want {
+			t.Errorf("MaskValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/staging/extract"
 )
 
@@ -137,18 +138,24 @@ func KeyCandidates() []string {
 // Progress is told how many records have been staged so far.
 type Progress func(records int64)
 
-// Service stages extracts.
-type Service struct {
-	db  *db.DB
-	now func() time.Time
+// FieldDiscoverer makes an extract's columns the source's fields in the matrix.
+type FieldDiscoverer interface {
+	EnsureFields(ctx context.Context, projectID, sourceID int64, observed []mapping.ObservedField) (int, error)
 }
 
-// NewService returns a staging service.
-func NewService(database *db.DB, now func() time.Time) *Service {
+// Service stages extracts.
+type Service struct {
+	db       *db.DB
+	now      func() time.Time
+	discover FieldDiscoverer
+}
+
+// NewService returns a staging service; discover may be nil (no discovery).
+func NewService(database *db.DB, now func() time.Time, discover FieldDiscoverer) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: database, now: now}
+	return &Service{db: database, now: now, discover: discover}
 }
 
 // Stage reads r whole into a new extract of the source. Records are written
@@ -186,6 +193,16 @@ func (s *Service) Stage(ctx context.Context, projectID, sourceID int64, r extrac
 	if err := s.finish(ctx, ex); err != nil {
 		s.discard(ex, err)
 		return ex, wrap(err)
+	}
+	if s.discover != nil {
+		observed := make([]mapping.ObservedField, len(ex.Columns))
+		for i, c := range ex.Columns {
+			observed[i] = mapping.ObservedField{Name: c.Name, DataType: c.Type, MaxLength: c.MaxLength, MultiValued: c.MultiValued, Samples: c.Samples}
+		}
+		// The extract is staged either way; a discovery failure is reported, not undone.
+		if _, err := s.discover.EnsureFields(ctx, ex.ProjectID, ex.SourceID, observed); err != nil {
+			return ex, fmt.Errorf("the extract is staged, but its columns could not be added to the matrix: %w", err)
+		}
 	}
 	return ex, nil
 }

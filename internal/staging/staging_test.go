@@ -83,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: staging.NewService(d, clock.Now), ctx: ctx, p: p, src: src}
+	return &fixture{svc: staging.NewService(d, clock.Now, nil), ctx: ctx, p: p, src: src}
 }
 
 func (f *fixture) stage(t *testing.T, r extract.Reader) (*staging.Extract, error) {
