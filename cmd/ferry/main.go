@@ -28,6 +28,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/schema"
+	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
 )
@@ -40,6 +41,7 @@ const usage = `Ferry plans and runs the migration of an organisation's users int
 Usage:
   ferry serve [flags]                              run the web console (see ferry serve -h)
   ferry token create --user EMAIL --name NAME      create a personal API token and print it once
+  ferry stage --project NAME --source NAME FILE    stage an extract (CSV, LDIF, JSON/NDJSON) of a source
   ferry version                                    print the version
 
 Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "stage":
+		return stageCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ferry", version)
 		return nil
@@ -98,6 +102,7 @@ type app struct {
 	schema  *schema.Service
 	mapping *mapping.Service
 	privacy *privacy.Service
+	staging *staging.Service
 }
 
 func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
@@ -114,7 +119,7 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 	schemaSvc := schema.NewService(database)
 	mappingSvc := mapping.NewService(database, schemaSvc, planSvc)
 	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
-		privacy: privacy.NewService(database, mappingSvc, planSvc, nil)}, nil
+		privacy: privacy.NewService(database, mappingSvc, planSvc, nil), staging: staging.NewService(database, nil, mappingSvc)}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

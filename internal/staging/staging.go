@@ -577,3 +577,9 @@ func (s *Service) ExcludeRecord(ctx context.Context, projectID, recordID, versio
 			Label: "record " + rec.SourceKey, Before: before, After: map[string]any{"excluded": exclude, "reason": reason}})
 	}))
 }
+
+// SetChecksum records the checksum of an extract's file once it is known
+// (the file is hashed while it is read).
+func (s *Service) SetChecksum(ctx context.Context, extractID int64, checksum string) error {
+	return wrap(s.db.Write.WithContext(ctx).Model(&Extract{}).Where("id = ?", extractID).Update("checksum", checksum).Error)
+}
