@@ -27,6 +27,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/static"
@@ -42,6 +43,7 @@ Usage:
   ferry serve [flags]                              run the web console (see ferry serve -h)
   ferry token create --user EMAIL --name NAME      create a personal API token and print it once
   ferry stage --project NAME --source NAME FILE    stage an extract (CSV, LDIF, JSON/NDJSON) of a source
+  ferry validate --project NAME [--json]           validate the staged data and print the issues by type
   ferry version                                    print the version
 
 Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "stage":
 		return stageCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "validate":
+		return validateCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ferry", version)
 		return nil
@@ -103,6 +107,7 @@ type app struct {
 	mapping *mapping.Service
 	privacy *privacy.Service
 	staging *staging.Service
+	quality *quality.Service
 }
 
 func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
@@ -118,8 +123,10 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 	planSvc := plan.NewService(database, authSvc)
 	schemaSvc := schema.NewService(database)
 	mappingSvc := mapping.NewService(database, schemaSvc, planSvc)
+	privacySvc := privacy.NewService(database, mappingSvc, planSvc, nil)
+	stagingSvc := staging.NewService(database, nil, mappingSvc)
 	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
-		privacy: privacy.NewService(database, mappingSvc, planSvc, nil), staging: staging.NewService(database, nil, mappingSvc)}, nil
+		privacy: privacySvc, staging: stagingSvc, quality: quality.NewService(database, mappingSvc, stagingSvc, privacySvc, nil)}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

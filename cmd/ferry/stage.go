@@ -131,20 +131,25 @@ func orNone(s string) string {
 	return s
 }
 
-// findProjectSource finds a project and one of its sources by name (case-insensitive).
-func findProjectSource(ctx context.Context, ps *plan.Service, projectName, sourceName string) (*plan.Project, *plan.Source, error) {
+// findProject finds a project by name (case-insensitive).
+func findProject(ctx context.Context, ps *plan.Service, name string) (*plan.Project, error) {
 	projects, err := ps.FindProjects(ctx, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var p *plan.Project
 	for i := range projects {
-		if strings.EqualFold(strings.TrimSpace(projects[i].Name), strings.TrimSpace(projectName)) {
-			p = &projects[i]
+		if strings.EqualFold(strings.TrimSpace(projects[i].Name), strings.TrimSpace(name)) {
+			return &projects[i], nil
 		}
 	}
-	if p == nil {
-		return nil, nil, fmt.Errorf("no project is called %q", projectName)
+	return nil, fmt.Errorf("no project is called %q", name)
+}
+
+// findProjectSource finds a project and one of its sources by name (case-insensitive).
+func findProjectSource(ctx context.Context, ps *plan.Service, projectName, sourceName string) (*plan.Project, *plan.Source, error) {
+	p, err := findProject(ctx, ps, projectName)
+	if err != nil {
+		return nil, nil, err
 	}
 	sources, err := ps.FindSources(ctx, p.ID)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,5 +112,39 @@ func TestStageCommandRefusesBadInputWithOneClearMessage(t *testing.T) {
 				t.Fatal("a refused extract printed a summary")
 			}
 		})
+	}
+}
+
+func TestValidateCommandPrintsCountsAndJSON(t *testing.T) {
+	dir, getenv := stageFixture(t)
+	csv := writeFile(t, dir, "hr.csv", "employeeID,mail\nE1,a@example.com\nE2,A@example.com\n")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"stage", "--project", "Acme", "--source", "HR", "--quiet", csv}, getenv, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"validate", "--project", "Acme", "--quiet"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	// Nothing is mapped yet: every record lacks the four required attributes.
+	for _, want := range []string{"2 records — 0 valid, 2 invalid, 0 excluded", "required_missing"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"validate", "--project", "Acme", "--json"}, getenv, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Records     int64            `json:"records"`
+		Invalid     int64            `json:"invalid"`
+		ByIssueType map[string]int64 `json:"byIssueType"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Records != 2 || got.Invalid != 2 || got.ByIssueType["required_missing"] != 8 {
+		t.Fatalf("json = %s (%v)", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"validate", "--project", "Nope"}, getenv, &out, &errOut); err == nil {
+		t.Fatal("an unknown project must fail")
 	}
 }
