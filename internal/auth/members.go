@@ -189,3 +189,9 @@ func memberView(m *Membership) map[string]any {
 	}
 	return v
 }
+
+// IsMember reports whether accountID holds a role in projectID.
+func (s *Service) IsMember(ctx context.Context, projectID, accountID int64) (bool, error) {
+	r, err := s.RoleIn(ctx, accountID, projectID)
+	return r != "", err
+}

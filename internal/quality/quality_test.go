@@ -180,3 +180,44 @@ func TestPersonalValuesAreMaskedInOccurrences(t *testing.T) {
 		t.Fatalf("the email (personal data) must be shown masked: %+v", occ)
 	}
 }
+
+type memberSet map[int64]bool
+
+func (m memberSet) IsMember(_ context.Context, _ int64, accountID int64) (bool, error) { return m[accountID], nil }
+
+func TestRemediationTasksAreValidatedAssignedAndVersioned(t *testing.T) {
+	w := newWorld(t)
+	members := memberSet{7: true}
+	bad := []quality.TaskInput{
+		{Title: ptr("")},
+		{Title: ptr("x"), IssueCode: ptr("no_such_issue")},
+		{Title: ptr("x"), Status: ptr("someday")},
+		{Title: ptr("x"), DueDate: ptr("next week")},
+		{Title: ptr("x"), AssigneeID: ptr(int64(8))},
+	}
+	for _, in := range bad {
+		if _, err := w.quality.CreateTask(w.ctx, w.p.ID, members, in); err == nil {
+			t.Errorf("%+v: want a validation error", in)
+		}
+	}
+	task, err := w.quality.CreateTask(w.ctx, w.p.ID, members, quality.TaskInput{Title: ptr("Fix duplicate logins"), IssueCode: ptr(quality.IssueDuplicateLogin),
+		AssigneeID: ptr(int64(7)), DueDate: ptr("2026-04-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Status != quality.TaskOpen {
+		t.Fatalf("status = %s", task.Status)
+	}
+	if _, err := w.quality.UpdateTask(w.ctx, w.p.ID, task.ID, task.Version, members, quality.TaskInput{Status: ptr(quality.TaskDone)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.quality.UpdateTask(w.ctx, w.p.ID, task.ID, task.Version, members, quality.TaskInput{Status: ptr(quality.TaskWontFix)}); err == nil {
+		t.Fatal("a stale version must be refused")
+	}
+	tasks, _ := w.quality.FindTasks(w.ctx, w.p.ID)
+	if len(tasks) != 1 || tasks[0].Status != quality.TaskDone {
+		t.Fatalf("tasks = %+v", tasks)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
