@@ -183,17 +183,20 @@ func TestPersonalValuesAreMaskedInOccurrences(t *testing.T) {
 
 type memberSet map[int64]bool
 
-func (m memberSet) IsMember(_ context.Context, _ int64, accountID int64) (bool, error) { return m[accountID], nil }
+func (m memberSet) IsMember(_ context.Context, _ int64, accountID int64) (bool, error) {
+	return m[accountID], nil
+}
 
 func TestRemediationTasksAreValidatedAssignedAndVersioned(t *testing.T) {
 	w := newWorld(t)
-	members := memberSet{7: true}
+	me := audit.ActorFrom(w.ctx).ID
+	members := memberSet{me: true}
 	bad := []quality.TaskInput{
 		{Title: ptr("")},
 		{Title: ptr("x"), IssueCode: ptr("no_such_issue")},
 		{Title: ptr("x"), Status: ptr("someday")},
 		{Title: ptr("x"), DueDate: ptr("next week")},
-		{Title: ptr("x"), AssigneeID: ptr(int64(8))},
+		{Title: ptr("x"), AssigneeID: ptr(int64(99))}, // not a member
 	}
 	for _, in := range bad {
 		if _, err := w.quality.CreateTask(w.ctx, w.p.ID, members, in); err == nil {
@@ -201,7 +204,7 @@ func TestRemediationTasksAreValidatedAssignedAndVersioned(t *testing.T) {
 		}
 	}
 	task, err := w.quality.CreateTask(w.ctx, w.p.ID, members, quality.TaskInput{Title: ptr("Fix duplicate logins"), IssueCode: ptr(quality.IssueDuplicateLogin),
-		AssigneeID: ptr(int64(7)), DueDate: ptr("2026-04-01")})
+		AssigneeID: ptr(me), DueDate: ptr("2026-04-01")})
 	if err != nil {
 		t.Fatal(err)
 	}
