@@ -37,7 +37,6 @@ type Suggestion struct {
 // targetSuggestions maps the usual Active Directory, LDAP and HR field names
 // (normalised) to Okta base attributes.
 func targetSuggestions() map[string]Suggestion {
-	phone := `[{"op":"phone_e164","defaultRegion":"US"}]`
 	country := `[{"op":"country_alpha2"}]`
 	trimLower := `[{"op":"trim"},{"op":"lower"}]`
 	m := map[string]Suggestion{}
@@ -58,8 +57,10 @@ func targetSuggestions() map[string]Suggestion {
 	add(Suggestion{Target: "displayName", Reason: "Display name"}, "displayName", "display_name", "cn", "fullName", "full_name")
 	add(Suggestion{Target: "nickName", Reason: "Nickname"}, "nickname", "nickName", "preferred_name")
 	add(Suggestion{Target: "title", Reason: "Job title"}, "title", "jobTitle", "job_title", "position")
-	add(Suggestion{Target: "primaryPhone", Transform: phone, Reason: "Office telephone, as E.164"}, "telephoneNumber", "phone", "work_phone", "businessPhone", "officePhone")
-	add(Suggestion{Target: "mobilePhone", Transform: phone, Reason: "Mobile telephone, as E.164"}, "mobile", "mobilePhone", "mobile_phone", "cell", "cellPhone")
+	// Phones are copied as they are: Okta takes any text, and an E.164
+	// transformation needs the right default country, which only the team knows.
+	add(Suggestion{Target: "primaryPhone", Reason: "Office telephone (add phone_e164 with your country to normalise it)"}, "telephoneNumber", "phone", "work_phone", "businessPhone", "officePhone")
+	add(Suggestion{Target: "mobilePhone", Reason: "Mobile telephone (add phone_e164 with your country to normalise it)"}, "mobile", "mobilePhone", "mobile_phone", "cell", "cellPhone")
 	add(Suggestion{Target: "streetAddress", Reason: "Street address"}, "streetAddress", "street", "street_address", "address_line_1")
 	add(Suggestion{Target: "city", Reason: "City (l is LDAP's locality)"}, "l", "city", "locality", "town")
 	add(Suggestion{Target: "state", Reason: "State or province"}, "st", "state", "province", "region")

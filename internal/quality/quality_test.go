@@ -49,7 +49,7 @@ type world struct {
 	quality *quality.Service
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	clock := dbtest.NewClock()
 	d := dbtest.MustOpen(t, clock)

@@ -2,6 +2,7 @@ package staging
 
 import (
 	"context"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -16,16 +17,29 @@ type ProfileUpdate struct {
 	EmailKey string
 }
 
-// SaveProfiles stores computed profiles in one short transaction.
+// SaveProfiles stores computed profiles in one short transaction, many rows
+// per statement (UPDATE … FROM VALUES, which SQLite and PostgreSQL accept):
+// one statement per record would make validation of a million records crawl.
 func (s *Service) SaveProfiles(ctx context.Context, updates []ProfileUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
+	const perStatement = 200
 	return wrap(s.db.Transaction(ctx, func(tx *gorm.DB) error {
-		for _, u := range updates {
-			if err := tx.Model(&StagedRecord{}).Where("id = ?", u.RecordID).Updates(map[string]any{
-				"profile_json": mustJSON(u.Profile), "login_key": u.LoginKey, "email_key": u.EmailKey,
-			}).Error; err != nil {
+		for start := 0; start < len(updates); start += perStatement {
+			chunk := updates[start:min(start+perStatement, len(updates))]
+			var sql strings.Builder
+			sql.WriteString("UPDATE staged_records SET profile_json = v.column2, login_key = v.column3, email_key = v.column4 FROM (VALUES ")
+			args := make([]any, 0, 4*len(chunk))
+			for i, u := range chunk {
+				if i > 0 {
+					sql.WriteString(", ")
+				}
+				sql.WriteString("(CAST(? AS BIGINT), ?, ?, ?)")
+				args = append(args, u.RecordID, mustJSON(u.Profile), u.LoginKey, u.EmailKey)
+			}
+			sql.WriteString(") AS v WHERE staged_records.id = v.column1")
+			if err := tx.Exec(sql.String(), args...).Error; err != nil {
 				return err
 			}
 		}
