@@ -2,11 +2,9 @@ package staging
 
 import (
 	"context"
-	"strings"
-
-	"gorm.io/gorm"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
+	"github.com/ferry-migrate/ferry/internal/db"
 )
 
 // ProfileUpdate is a record's computed Okta profile and its uniqueness keys.
@@ -17,34 +15,40 @@ type ProfileUpdate struct {
 	EmailKey string
 }
 
-// SaveProfiles stores computed profiles in one short transaction, many rows
-// per statement (UPDATE … FROM VALUES, which SQLite and PostgreSQL accept):
-// one statement per record would make validation of a million records crawl.
+// SaveProfiles stores computed profiles in one short transaction, through
+// one prepared statement: per-row updates by primary key stay linear, where
+// SQLite's UPDATE … FROM scans the whole table once per statement.
 func (s *Service) SaveProfiles(ctx context.Context, updates []ProfileUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
-	const perStatement = 200
-	return wrap(s.db.Transaction(ctx, func(tx *gorm.DB) error {
-		for start := 0; start < len(updates); start += perStatement {
-			chunk := updates[start:min(start+perStatement, len(updates))]
-			var sql strings.Builder
-			sql.WriteString("UPDATE staged_records SET profile_json = v.column2, login_key = v.column3, email_key = v.column4 FROM (VALUES ")
-			args := make([]any, 0, 4*len(chunk))
-			for i, u := range chunk {
-				if i > 0 {
-					sql.WriteString(", ")
-				}
-				sql.WriteString("(CAST(? AS BIGINT), ?, ?, ?)")
-				args = append(args, u.RecordID, mustJSON(u.Profile), u.LoginKey, u.EmailKey)
-			}
-			sql.WriteString(") AS v WHERE staged_records.id = v.column1")
-			if err := tx.Exec(sql.String(), args...).Error; err != nil {
-				return err
-			}
+	sqlDB, err := s.db.Write.DB()
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	query := "UPDATE staged_records SET profile_json = ?, login_key = ?, email_key = ? WHERE id = ?"
+	if s.db.Dialect == db.Postgres {
+		query = "UPDATE staged_records SET profile_json = $1, login_key = $2, email_key = $3 WHERE id = $4"
+	}
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	defer stmt.Close()
+	for _, u := range updates {
+		if _, err := stmt.ExecContext(ctx, mustJSON(u.Profile), u.LoginKey, u.EmailKey, u.RecordID); err != nil {
+			return apperr.Internal(err)
 		}
-		return nil
-	}))
+	}
+	if err := tx.Commit(); err != nil {
+		return apperr.Internal(err)
+	}
+	return nil
 }
 
 // RecordRef names a staged record for a duplicate report.
