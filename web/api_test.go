@@ -15,6 +15,8 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/quality"
+	"github.com/ferry-migrate/ferry/internal/staging"
 )
 
 // apiErrorBody is the "error" object of every API error answer.
@@ -1116,6 +1118,52 @@ func TestAPIReadinessPercentFollowsTheData(t *testing.T) {
 	}
 	if r = read(); r.Percent <= last {
 		t.Fatalf("after the sign-off: %d%%, want more than %d%%", r.Percent, last)
+	}
+	last = r.Percent
+
+	// The data: staged, validated after its extract, and without an invalid record.
+	if done, missing := item(r, "data"); done || missing != fmt.Sprintf("data /projects/%d/data", w.p.ID) {
+		t.Fatalf("data item before staging: done %v, missing %q", done, missing)
+	}
+	engineer := w.app.mustAccount("engineer@example.com", "Eve Engineer", false)
+	w.app.mustMember(w.p, engineer, auth.RoleEngineer)
+	stage := func(csv string) {
+		t.Helper()
+		rd, format, err := staging.OpenReader(strings.NewReader(csv), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.Staging.Stage(asActor(engineer), w.p.ID, src.ID, rd, staging.Meta{FileName: "hr.csv", Format: format}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	validate := func() *quality.Run {
+		t.Helper()
+		w.app.Clock.Advance(time.Minute)
+		run, err := w.app.Quality.Validate(asActor(engineer), w.p.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	stage("mail,givenName,sn\nada@example.com,Ada,Lovelace\nnot-an-email,Grace,Hopper\n")
+	if done, missing := item(read(), "data"); done || missing != fmt.Sprintf("data /projects/%d/data", w.p.ID) {
+		t.Fatalf("data item before validation: done %v, missing %q", done, missing)
+	}
+	validate()
+	if done, missing := item(read(), "data"); done || missing != fmt.Sprintf("quality /projects/%d/quality", w.p.ID) {
+		t.Fatalf("data item with an invalid record: done %v, missing %q", done, missing)
+	}
+	w.app.Clock.Advance(time.Minute)
+	stage("mail,givenName,sn\nada@example.com,Ada,Lovelace\ngrace@example.com,Grace,Hopper\n")
+	if done, missing := item(read(), "data"); done || missing != fmt.Sprintf("data /projects/%d/data", w.p.ID) {
+		t.Fatalf("data item staged after the validation: done %v, missing %q", done, missing)
+	}
+	if run := validate(); run.Invalid != 0 || run.Valid != 2 {
+		t.Fatalf("the fixed extract: %+v", run)
+	}
+	if r = read(); r.Percent <= last {
+		t.Fatalf("after validating clean data: %d%%, want more than %d%%", r.Percent, last)
 	}
 	last = r.Percent
 	if r.Percent != 100 || r.Done != r.Total {

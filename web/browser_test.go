@@ -18,6 +18,8 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/staging"
+	"github.com/ferry-migrate/ferry/web"
 )
 
 // Browser tests drive Debian's headless Chromium through chromedp. They skip
@@ -577,8 +579,25 @@ func TestBrowserLeadPlansAMigration(t *testing.T) {
 	}
 	b.assertClean("sign off the PII register")
 	progressed("the PII sign-off")
+	// The plan is complete; an engineer stages the source's extract and
+	// validates it (through the services: the browser test of the data pages
+	// does it through the forms), which completes the project.
+	engineer := app.mustAccount("engineer@example.com", "Eve Engineer", false)
+	app.mustMember(proj, engineer, auth.RoleEngineer)
+	extract, format, err := staging.OpenReader(strings.NewReader("userPrincipalName,mail,givenName,sn\n Ada.Lovelace@Example.com,ada@example.com,Ada,Lovelace\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Staging.Stage(asActor(engineer), pid, sources[0].ID, extract, staging.Meta{FileName: "ad.csv", Format: format}, nil); err != nil {
+		t.Fatal(err)
+	}
+	app.Clock.Advance(time.Minute)
+	if run, err := app.Quality.Validate(asActor(engineer), pid, nil); err != nil || run.Invalid != 0 || run.Valid != 1 {
+		t.Fatalf("validate the staged data: %+v, %v", run, err)
+	}
+	progressed("staging and validating the data")
 	checklist := b.text(`ul.checklist`)
-	for _, want := range []string{"Attribute mapping complete", "PII register signed off"} {
+	for _, want := range []string{"Attribute mapping complete", "PII register signed off", "Data staged and validated"} {
 		if !strings.Contains(checklist, want) {
 			t.Errorf("the overview's checklist lacks %q", want)
 		}
@@ -695,4 +714,160 @@ func TestBrowserKeyboardSignIn(t *testing.T) {
 		t.Errorf("the focused link %q has no visible outline: style %q, width %.1fpx", st.Text, st.OutlineStyle, st.OutlineWidth)
 	}
 	b.assertClean("keyboard navigation")
+}
+
+// TestBrowserEngineerStagesValidatesAndFixesData is the data workflow
+// through the real pages: an engineer uploads an extract through the form
+// (a broken one first), sees the issues after validating, assigns a
+// remediation task, excludes a record and fixes another, re-validates, and
+// sees the counts change.
+func TestBrowserEngineerStagesValidatesAndFixesData(t *testing.T) {
+	findChromium(t)
+	w := newDataWorld(t, web.Options{})
+	b := newChromeTab(t, w.app)
+	shots := screenshotDir(t)
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	input := fmt.Sprintf("#upload-%d-file", w.src.ID)
+	submit := chromedp.CSS(fmt.Sprintf("#upload-%d-submit", w.src.ID))
+
+	b.signIn(w.engineer.Email)
+	b.open(w.path("/data"))
+	if got := b.text(".panel.empty h2"); got != "No extracts staged yet" {
+		t.Fatalf("empty state %q", got)
+	}
+	if got := run(b, "read the Data mark", chromedp.Evaluate[string](`document.querySelector('nav.side a[aria-current="page"] .mark').className`)); got != "mark not_started" {
+		t.Errorf("Data mark %q before anything is staged", got)
+	}
+	b.do("follow the first step", chromedp.Click(".panel.empty a.btn.primary"))
+	b.assertClean("the empty data page")
+
+	// A broken file: the page's script uploads it and shows the refusal next to the file.
+	b.do("choose a broken extract", chromedp.SetUploadFiles(input, []string{file("broken.csv",
+		"employeeID,mail\r\nE1,ada@example.com\r\nE2,\"grace@example.com\r\n")}))
+	b.do("upload the broken extract", chromedp.Click(submit), chromedp.WaitVisible(input+"-error"))
+	if got := b.text(chromedp.CSS(input + "-error")); !strings.Contains(got, "line 3") || !strings.Contains(got, "never closed") {
+		t.Errorf("message next to the file: %q", got)
+	}
+	if ex := w.current(t); ex != nil {
+		t.Fatalf("a broken extract was staged: %+v", ex)
+	}
+	b.screenshot(shots, "data-refused.png")
+	// The refusal is an answer of 422 to the script's request, which the
+	// browser logs; anything else is a problem.
+	for _, p := range b.takeProblems() {
+		if !strings.Contains(p, "status of 422") {
+			t.Errorf("the refused upload reported: %s", p)
+		}
+	}
+
+	// The real extract, through the same form.
+	b.do("choose the extract", chromedp.SetUploadFiles(input, []string{file("hr.csv", hrCSV)}))
+	b.do("upload the extract", chromedp.Click(submit), chromedp.WaitVisible(`.flash.ok[role="status"]`))
+	if got := b.flash(); !strings.Contains(got, "Staged hr.csv: 4 record(s) from HR export.") {
+		t.Errorf("flash after the upload %q", got)
+	}
+	if got := b.text(".extract-records"); got != "4" {
+		t.Errorf("records in the summary %q", got)
+	}
+	if ex := w.current(t); ex == nil || ex.SizeBytes != int64(len(hrCSV)) || ex.Checksum == "" {
+		t.Fatalf("staged extract %+v", ex)
+	}
+	b.screenshot(shots, "data.png")
+	b.assertClean("upload an extract")
+
+	// Validate: the issues, counted and charted.
+	b.follow("#validate")
+	if got := b.flash(); !strings.Contains(got, "Validated 4 record(s): 1 valid, 3 invalid") {
+		t.Errorf("flash after validating %q", got)
+	}
+	totals := func() string {
+		return run(b, "read the totals", chromedp.Evaluate[string](`["records","valid","invalid","excluded"].map(id =>
+			document.querySelector("#total-" + id + " .total-value").textContent.trim()).join("/")`))
+	}
+	if got := totals(); got != "4/1/3/0" {
+		t.Errorf("totals records/valid/invalid/excluded = %s, want 4/1/3/0", got)
+	}
+	if n := run(b, "count the bars", chromedp.Evaluate[int](`document.querySelectorAll("#chart-type g.bar").length`)); n != 4 {
+		t.Errorf("%d bars by issue type, want 4", n)
+	}
+	if got := b.text("#issue-bad_country_code"); !strings.Contains(got, "country_alpha2") {
+		t.Errorf("the catalog entry does not say how to fix it: %q", got)
+	}
+	b.screenshot(shots, "quality.png")
+	b.assertClean("validate")
+
+	// Assign a remediation task for the bad country codes, from the catalog.
+	b.follow(`#issue-bad_country_code a[href*="#new-task"]`)
+	b.choose("f-assignee_id", fmt.Sprint(w.engineer.ID))
+	b.choose("f-due_date", "2026-04-15")
+	b.do("name the filtered records", chromedp.Click("#f-records"))
+	b.typeInto("f-notes", "Ask HR for ISO 3166 codes.")
+	b.follow("#create-task")
+	if got := b.flash(); got != `Task "Fix: Country code not ISO 3166" created for 1 record(s).` {
+		t.Errorf("flash after creating the task %q", got)
+	}
+	if got := b.text("#task-table tbody tr"); !strings.Contains(got, "Eve Engineer") || !strings.Contains(got, "Ask HR") {
+		t.Errorf("task row %q", got)
+	}
+	b.assertClean("assign a task")
+
+	// Exclude the record with the malformed email, from its occurrence.
+	b.open(w.path("/quality?code=bad_email"))
+	b.follow(`#occurrence-table a[href$="/exclude"]`)
+	b.typeInto("f-reason", "A test account.")
+	b.screenshot(shots, "exclude.png")
+	b.follow(`main form button.danger`)
+	if got := b.flash(); !strings.Contains(got, "is excluded") {
+		t.Errorf("flash after the exclusion %q", got)
+	}
+	if got := b.text(`#records tr:has(.badge.warn)`); !strings.Contains(got, "A test account.") {
+		t.Errorf("excluded row %q", got)
+	}
+	b.screenshot(shots, "records.png")
+	b.assertClean("exclude a record")
+
+	// Fix the record without a last name, from its occurrence.
+	b.open(w.path("/quality?code=required_missing"))
+	b.follow(`#occurrence-table a[href$="/edit"]`)
+	sn := run(b, "find the sn field", chromedp.Evaluate[string](`document.querySelector('#record-form input[name="attr.sn"]').id`))
+	b.typeInto(sn, "Turing")
+	b.screenshot(shots, "fix.png")
+	b.follow(`#record-form button.primary`)
+	if got := b.flash(); !strings.Contains(got, "is fixed: 1 attribute(s) changed") {
+		t.Errorf("flash after the fix %q", got)
+	}
+	b.assertClean("fix a record")
+
+	// Validate again: the counts change.
+	b.open(w.path("/data"))
+	b.follow("#validate")
+	if got := totals(); got != "4/2/1/1" {
+		t.Errorf("after the exclusion and the fix, totals = %s, want 4/2/1/1", got)
+	}
+	if got := b.text("#total-invalid .trend"); got != "▼ 2 since the previous run" {
+		t.Errorf("invalid trend %q", got)
+	}
+	if got := b.text("#issue-required_missing .issue-count"); got != "0" {
+		t.Errorf("missing last names after the fix: %q", got)
+	}
+	if got := b.text("#issue-bad_email .issue-count"); got != "0" {
+		t.Errorf("malformed emails after the exclusion: %q", got)
+	}
+
+	// The task is done.
+	task := run(b, "find the task", chromedp.Evaluate[string](`document.querySelector("#task-table select").id`))
+	b.choose(task, "done")
+	b.follow(chromedp.CSS("#task-table button[type=submit]"))
+	if got := b.flash(); !strings.Contains(got, "done") {
+		t.Errorf("flash after finishing the task %q", got)
+	}
+	b.screenshot(shots, "quality-after.png")
+	b.assertClean("re-validate")
 }

@@ -22,7 +22,9 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
+	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
 )
@@ -38,14 +40,23 @@ type testApp struct {
 	Schema *schema.Service
 	Map    *mapping.Service
 	Priv   *privacy.Service
-	Server *web.Server
-	HTTP   *httptest.Server
-	Logs   *bytes.Buffer
+	// Staging and Quality hold the staged extracts and their validation.
+	Staging *staging.Service
+	Quality *quality.Service
+	Server  *web.Server
+	HTTP    *httptest.Server
+	Logs    *bytes.Buffer
 }
 
 const testPassword = "correct horse battery staple"
 
 func newTestApp(t testing.TB) *testApp {
+	t.Helper()
+	return newTestAppWith(t, web.Options{})
+}
+
+// newTestAppWith is newTestApp with server options (smaller limits, say).
+func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	t.Helper()
 	clock := dbtest.NewClock()
 	d := dbtest.MustOpen(t, clock)
@@ -54,6 +65,8 @@ func newTestApp(t testing.TB) *testApp {
 	schemaSvc := schema.NewService(d)
 	mappingSvc := mapping.NewService(d, schemaSvc, planSvc)
 	privacySvc := privacy.NewService(d, mappingSvc, planSvc, clock.Now)
+	stagingSvc := staging.NewService(d, clock.Now, mappingSvc)
+	qualitySvc := quality.NewService(d, mappingSvc, stagingSvc, privacySvc, clock.Now)
 	assets, err := static.New("/static")
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +74,11 @@ func newTestApp(t testing.TB) *testApp {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
-		Mapping: mappingSvc, Privacy: privacySvc}, assets, logger, web.Options{})
+		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc, Server: srv, HTTP: hs, Logs: logs}
+	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
+		Staging: stagingSvc, Quality: qualitySvc, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

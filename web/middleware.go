@@ -114,7 +114,9 @@ func (s *Server) setAccount(c echo.Context, a *auth.Account) {
 
 func (s *Server) csrf() echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return isAPI(c) || c.Path() == "/healthz" },
+		// The extract upload checks the token itself, from the first field
+		// of its multipart stream: the middleware would read the file first.
+		Skipper:        func(c echo.Context) bool { return isAPI(c) || c.Path() == "/healthz" || c.Path() == uploadRoute },
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
 		CookieName:     csrfCookie,
 		CookiePath:     "/",

@@ -99,7 +99,7 @@ func hiddenVersion(t testing.TB, res response, formAction string) string {
 
 func pageTitle(t testing.TB, res response) string {
 	t.Helper()
-	return strings.TrimSpace(res.doc(t).Find("title").Text())
+	return strings.TrimSpace(res.doc(t).Find("head > title").Text())
 }
 
 func projectPath(p *plan.Project, rest string) string {
@@ -121,11 +121,13 @@ type pageCase struct {
 func TestEveryPageRendersWithTitleAndPrimaryAction(t *testing.T) {
 	lead := func(w *roleWorld) *auth.Account { return w.lead }
 	admin := func(w *roleWorld) *auth.Account { return w.admin }
+	engineer := func(w *roleWorld) *auth.Account { return w.engineer }
 	fixed := func(p string) func(*roleWorld) string { return func(*roleWorld) string { return p } }
 	inProject := func(rest string) func(*roleWorld) string {
 		return func(w *roleWorld) string { return projectPath(w.project, rest) }
 	}
 	headAction := ".page-head .actions a.btn.primary"
+	headButton := ".page-head .actions button.primary"
 	submit := "form button.primary[type=submit]"
 	danger := "form button.danger[type=submit]"
 	tests := []pageCase{
@@ -174,6 +176,18 @@ func TestEveryPageRendersWithTitleAndPrimaryAction(t *testing.T) {
 			return projectPath(w.project, fmt.Sprintf("/members/%d/remove", w.spareMembershipID))
 		}, "Remove member", `Remove Sam Spare from "` + roleProjectName + `"?`, danger, "Remove member"},
 		{"audit log", lead, inProject("/audit"), "Audit log", "Audit log", "main form button[type=submit]", "Filter"},
+		{"data", engineer, inProject("/data"), "Data", "Data", headButton, "Validate the staged data"},
+		{"records of an extract", lead, func(w *roleWorld) string {
+			return projectPath(w.project, fmt.Sprintf("/data/records?extract=%d", w.extract.ID))
+		},
+			"Records of ad.csv", "Records of ad.csv", "#records th", "Line"},
+		{"exclude a record confirmation", engineer, func(w *roleWorld) string {
+			return projectPath(w.project, fmt.Sprintf("/data/records/%d/exclude", w.record.ID))
+		}, "Exclude a record", "Exclude the record on line 2 (ada@example.com)?", danger, "Exclude the record"},
+		{"fix a record", engineer, func(w *roleWorld) string {
+			return projectPath(w.project, fmt.Sprintf("/data/records/%d/edit", w.record.ID))
+		}, "Fix a record", "Fix the record on line 2 (ada@example.com)", submit, "Save the fix"},
+		{"data quality", engineer, inProject("/quality"), "Data quality", "Data quality", headButton, "Validate the staged data"},
 		{"a missing page", lead, fixed("/no-such-page"), "Error", "page not found", "a.btn", "Go to your projects"},
 	}
 	w := newRoleWorld(t)

@@ -119,6 +119,10 @@ func refURL(p *plan.Project, r plan.Ref) string {
 		return projectURL(p, "/matrix?show=problems")
 	case sectionPrivacy:
 		return projectURL(p, "/privacy")
+	case sectionData:
+		return projectURL(p, "/data")
+	case refQuality:
+		return projectURL(p, "/quality")
 	}
 	return projectURL(p, "/goals")
 }
@@ -152,6 +156,8 @@ func sectionEditable(c echo.Context, section string) bool {
 		return can(c, auth.PermSourceEdit)
 	case sectionPrivacy:
 		return can(c, auth.PermPrivacyReview)
+	case sectionData:
+		return can(c, auth.PermRun)
 	}
 	return can(c, auth.PermPlanEdit)
 }

@@ -19,8 +19,10 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/sheet"
+	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/static"
 )
 
@@ -49,6 +51,11 @@ type roleWorld struct {
 	custom          *schema.CustomAttribute
 	field, unmapped *mapping.SourceField
 	row             *mapping.Row
+	// Staged data: an extract of the source, validated, its first record
+	// and a remediation task.
+	extract *staging.Extract
+	record  *staging.StagedRecord
+	task    *quality.Task
 }
 
 // projectName is distinctive so that a 404 can be checked not to leak it.
@@ -79,6 +86,7 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	w.source = seedSource(t, app, w.lead, w.project, "Corporate AD")
 	w.application = seedApplication(t, app, w.lead, w.project, "Payroll")
 	w.seedMatrix(t)
+	w.seedData(t)
 	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +123,36 @@ func (w *roleWorld) seedMatrix(t testing.TB) {
 	}
 	if _, err = app.Priv.Decide(asActor(w.legal), pid, w.field.ID, 0, privacy.DecisionInput{Status: privacy.StatusApproved,
 		Decision: privacy.DecisionMigrate, LawfulBasis: "contract"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// roleExtractCSV is an extract of the role world's source: its columns are
+// the source's fields already, so staging it adds none to the matrix.
+const roleExtractCSV = "mail,givenName\nada@example.com,Ada\nnot-an-email,Grace\n"
+
+// seedData stages an extract of the role world's source, validates it and
+// records a remediation task.
+func (w *roleWorld) seedData(t testing.TB) {
+	t.Helper()
+	app, ctx, pid := w.app, asActor(w.engineer), w.project.ID
+	r, format, err := staging.OpenReader(strings.NewReader(roleExtractCSV), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.extract, err = app.Staging.Stage(ctx, pid, w.source.ID, r, staging.Meta{FileName: "ad.csv", Format: format}, nil); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := app.Staging.FindRecords(ctx, w.extract.ID, 0, 1)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("staged records: %v %v", recs, err)
+	}
+	w.record = &recs[0]
+	if _, err := app.Quality.Validate(ctx, pid, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w.task, err = app.Quality.CreateTask(ctx, pid, app.Auth, quality.TaskInput{Title: pval("Fix the malformed emails"),
+		IssueCode: pval(quality.IssueBadEmail)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -209,6 +247,10 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 				id = w.field.ID
 			case "rows":
 				id = w.row.ID
+			case "records":
+				id = w.record.ID
+			case "tasks":
+				id = w.task.ID
 			default:
 				return "", fmt.Errorf("no fixture for :id after %q", segs[i-1])
 			}
@@ -257,6 +299,7 @@ func routeTable() map[string]routeCase {
 	membersManage := "project " + string(auth.PermMembersManage)
 	auditRead := "project " + string(auth.PermAuditRead)
 	privacyReview := "project " + string(auth.PermPrivacyReview)
+	run := "project " + string(auth.PermRun)
 	form := func(f func(w *roleWorld, me *auth.Account) url.Values) func(*roleWorld, *auth.Account) url.Values {
 		return f
 	}
@@ -431,6 +474,36 @@ func routeTable() map[string]routeCase {
 		})},
 		// Every personal-data field is approved: the sign-off succeeds.
 		"POST /projects/:pid/privacy/signoff": {rule: privacyReview, status: 303, audited: true},
+
+		"GET /projects/:pid/data": {rule: read, status: 200},
+		// A new extract of the source replaces the current one (and writes an audit entry).
+		"POST /projects/:pid/data/sources/:sid/extracts": {rule: run, status: 303, audited: true, upload: func(*roleWorld) (string, string) {
+			return "ad-2.csv", roleExtractCSV + "grace@example.com,Grace\n"
+		}},
+		"POST /projects/:pid/data/validate": {rule: run, status: 303, audited: true},
+		"GET /projects/:pid/data/records": {rule: read, status: 200, query: func(w *roleWorld) string {
+			return fmt.Sprintf("?extract=%d", w.extract.ID)
+		}},
+		"GET /projects/:pid/data/records/:id/exclude": {rule: run, status: 200},
+		"POST /projects/:pid/data/records/:id/exclude": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"exclude": {"true"}, "reason": {"A test account."}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/data/records/:id/edit": {rule: run, status: 200},
+		"POST /projects/:pid/data/records/:id": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"attr.givenName": {"Adele"}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/quality":                 {rule: read, status: 200},
+		"GET /projects/:pid/quality/occurrences.csv": {rule: read, status: 200},
+		"GET /projects/:pid/quality/invalid.csv": {rule: read, status: 200, query: func(w *roleWorld) string {
+			return fmt.Sprintf("?source=%d", w.source.ID)
+		}},
+		"POST /projects/:pid/quality/tasks": {rule: run, status: 303, audited: true, form: func(w *roleWorld, _ *auth.Account) url.Values {
+			return url.Values{"title": {"Fix the logins"}, "issue_code": {"required_missing"}, "assignee_id": {fmt.Sprint(w.engineer.ID)},
+				"due_date": {"2026-04-01"}, "notes": {"Map a field to login."}}
+		}},
+		"POST /projects/:pid/quality/tasks/:id": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"status": {"in_progress"}, "version": {"1"}}
+		})},
 
 		"GET /api/v1/openapi.json": {rule: "public", status: 200},
 		"GET /api/v1/projects":     {rule: "signed-in", status: 200},

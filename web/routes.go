@@ -18,8 +18,11 @@ func (s *Server) routes() {
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(s.requestContext, middleware.Recover(), securityHeaders, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: bodyLimit(s.opts.MaxBodyBytes),
-		// Spreadsheet uploads have their own, larger limit (see readUpload).
-		Skipper: func(c echo.Context) bool { return strings.Contains(c.Path(), "/matrix/import") },
+		// Spreadsheet uploads have their own, larger limit (see readUpload);
+		// extract uploads theirs, applied as they stream (see uploadExtract).
+		Skipper: func(c echo.Context) bool {
+			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute
+		},
 	}), s.session, s.csrf())
 
 	r := s.handle
@@ -131,6 +134,21 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/privacy/fields/:id", s.decide, inProject(auth.PermPrivacyReview))
 	r("POST", "/projects/:pid/privacy/fields/:id/classify", s.classifyField, inProject(auth.PermPrivacyReview))
 	r("POST", "/projects/:pid/privacy/signoff", s.signOff, inProject(auth.PermPrivacyReview))
+
+	// Staged data: extracts, their records, validation, quality and remediation.
+	r("GET", "/projects/:pid/data", s.dataPage, inProject(auth.PermProjectRead))
+	r("POST", uploadRoute, s.uploadExtract, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/data/validate", s.validateData, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/data/records", s.recordsPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/data/records/:id/exclude", s.excludeRecordConfirm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/data/records/:id/exclude", s.excludeRecord, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/data/records/:id/edit", s.recordEditForm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/data/records/:id", s.updateRecord, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/quality", s.qualityPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/quality/occurrences.csv", s.exportOccurrences, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/quality/invalid.csv", s.exportInvalid, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/quality/tasks", s.createTask, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/quality/tasks/:id", s.updateTask, inProject(auth.PermRun))
 
 	// JSON API: personal API tokens only, never cookies.
 	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }

@@ -26,7 +26,9 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
+	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
 )
@@ -71,14 +73,18 @@ func newProductionLikeApp(t testing.TB, opts web.Options) (*testApp, *lockedLog)
 	schemaSvc := schema.NewService(d)
 	mappingSvc := mapping.NewService(d, schemaSvc, planSvc)
 	privacySvc := privacy.NewService(d, mappingSvc, planSvc, clock.Now)
+	stagingSvc := staging.NewService(d, clock.Now, mappingSvc)
+	qualitySvc := quality.NewService(d, mappingSvc, stagingSvc, privacySvc, clock.Now)
 	assets, err := static.New("/static")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc, Mapping: mappingSvc, Privacy: privacySvc}, assets, logger, opts)
+	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc, Mapping: mappingSvc,
+		Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs
+	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
+		Staging: stagingSvc, Quality: qualitySvc, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs
 }
 
 func cookieNamed(h http.Header, name string) *http.Cookie {
@@ -140,7 +146,7 @@ func TestSecurityHeadersOnEveryKindOfAnswer(t *testing.T) {
 // works under the CSP: no inline script, event handler, style or javascript: URL.
 func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
 	w := newRoleWorld(t)
-	asLead, asAdmin := w.app.signedIn(w.lead), w.app.signedIn(w.admin)
+	asLead, asAdmin, asEngineer := w.app.signedIn(w.lead), w.app.signedIn(w.admin), w.app.signedIn(w.engineer)
 	checked := 0
 	for key, rc := range routeTable() {
 		method, path, _ := strings.Cut(key, " ")
@@ -149,8 +155,11 @@ func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
 			continue
 		}
 		b := asLead
-		if rc.rule == "admin" {
+		switch rc.rule {
+		case "admin":
 			b = asAdmin
+		case "project " + string(auth.PermRun): // engineers' pages
+			b = asEngineer
 		}
 		target, err := w.fillPath(path, w.leadTokenID)
 		if err != nil {

@@ -42,6 +42,7 @@ type AuthService interface {
 	AddMember(ctx context.Context, projectID int64, email string, role auth.Role) (*auth.Membership, error)
 	UpdateMemberRole(ctx context.Context, projectID, membershipID, version int64, role auth.Role) error
 	RemoveMember(ctx context.Context, projectID, membershipID int64) error
+	IsMember(ctx context.Context, projectID, accountID int64) (bool, error)
 }
 
 // PlanService is what the web layer needs of the project inventory.
@@ -97,6 +98,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes caps spreadsheet uploads (matrix imports).
 	MaxUploadBytes int64
+	// MaxExtractBytes caps extract uploads (CSV, LDIF, JSON), which are
+	// streamed into the staging area rather than held in memory.
+	MaxExtractBytes int64
 }
 
 // Services are the domain services the handlers call.
@@ -108,6 +112,8 @@ type Services struct {
 	Schema  SchemaService
 	Mapping MappingService
 	Privacy PrivacyService
+	Staging StagingService
+	Quality QualityService
 }
 
 // Server is the console's HTTP server.
@@ -120,6 +126,8 @@ type Server struct {
 	schema  SchemaService
 	mapping MappingService
 	privacy PrivacyService
+	staging StagingService
+	quality QualityService
 	assets  *static.Assets
 	log     *slog.Logger
 	opts    Options
@@ -138,8 +146,11 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 	if opts.MaxUploadBytes == 0 {
 		opts.MaxUploadBytes = 10 << 20
 	}
+	if opts.MaxExtractBytes == 0 {
+		opts.MaxExtractBytes = 2 << 30
+	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -5,8 +5,11 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/privacy"
+	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/sheet"
+	"github.com/ferry-migrate/ferry/internal/staging"
+	"github.com/ferry-migrate/ferry/internal/staging/extract"
 )
 
 // SchemaService is what the web layer needs of the project's Okta profile schema.
@@ -46,4 +49,27 @@ type PrivacyService interface {
 	Decide(ctx context.Context, projectID, fieldID, version int64, in privacy.DecisionInput) (*privacy.Review, error)
 	SignOffRegister(ctx context.Context, projectID int64) (*privacy.SignOff, error)
 	LoadGate(ctx context.Context, projectID int64, sandbox bool) (privacy.GateResult, error)
+}
+
+// StagingService is what the web layer needs of the staging area.
+type StagingService interface {
+	Stage(ctx context.Context, projectID, sourceID int64, r extract.Reader, meta staging.Meta, progress staging.Progress) (*staging.Extract, error)
+	SetFileFacts(ctx context.Context, extractID, sizeBytes int64, checksum string) error
+	FindExtracts(ctx context.Context, projectID, sourceID int64) ([]staging.Extract, error)
+	CurrentExtracts(ctx context.Context, projectID int64) ([]staging.Extract, error)
+	FindRecords(ctx context.Context, extractID, afterID int64, limit int) ([]staging.StagedRecord, error)
+	FindRecordByID(ctx context.Context, projectID, recordID int64) (*staging.StagedRecord, *staging.Extract, error)
+	FindQuarantined(ctx context.Context, extractID int64) ([]staging.QuarantinedRow, error)
+	ExcludeRecord(ctx context.Context, projectID, recordID, version int64, exclude bool, reason string) error
+	EditRecord(ctx context.Context, projectID, recordID, version int64, edits map[string]string) (*staging.StagedRecord, error)
+}
+
+// QualityService is what the web layer needs of validation and remediation.
+type QualityService interface {
+	Validate(ctx context.Context, projectID int64, progress quality.Progress) (*quality.Run, error)
+	LatestRuns(ctx context.Context, projectID int64, n int) ([]quality.Run, error)
+	FindOccurrences(ctx context.Context, f quality.OccurrenceFilter) ([]quality.Occurrence, error)
+	CreateTask(ctx context.Context, projectID int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)
+	UpdateTask(ctx context.Context, projectID, id, version int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)
+	FindTasks(ctx context.Context, projectID int64) ([]quality.Task, error)
 }

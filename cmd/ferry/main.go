@@ -145,8 +145,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv := web.New(web.Services{Auth: a.auth, Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
-		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy}, assets, a.log, web.Options{
-		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version,
+		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality}, assets, a.log, web.Options{
+		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

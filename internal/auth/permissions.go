@@ -53,6 +53,8 @@ const (
 	PermPrivacyReview Permission = "privacy.review"
 	// PermRun: stage extracts, validate, run test batches, loads and rollbacks.
 	PermRun Permission = "run"
+	// PermPIIRead: see personal data in staged records unmasked.
+	PermPIIRead Permission = "pii.read"
 	// PermAuditRead: read the project's audit log.
 	PermAuditRead Permission = "audit.read"
 	// PermMembersRead: see who is a member of the project.
@@ -77,6 +79,7 @@ func Permissions() []PermissionInfo {
 		{PermSourceEdit, "Edit source systems: owners, access, credential and group decisions"},
 		{PermPrivacyReview, "Decide on personal data and sign off the PII review"},
 		{PermRun, "Stage extracts, validate data, run test batches, loads and rollbacks"},
+		{PermPIIRead, "See personal data in staged records unmasked (others see it masked)"},
 		{PermAuditRead, "Read the project's audit log"},
 		{PermMembersRead, "See the project's members and their roles"},
 		{PermMembersManage, "Add and remove members, change their roles"},
@@ -89,11 +92,11 @@ func Permissions() []PermissionInfo {
 func rolePermissions(r Role) []Permission {
 	switch r {
 	case RoleProjectLead:
-		return []Permission{PermProjectRead, PermPlanEdit, PermSourceEdit, PermAuditRead, PermMembersRead, PermMembersManage, PermProjectDelete}
+		return []Permission{PermProjectRead, PermPlanEdit, PermSourceEdit, PermPIIRead, PermAuditRead, PermMembersRead, PermMembersManage, PermProjectDelete}
 	case RoleLegalReviewer:
 		return []Permission{PermProjectRead, PermPrivacyReview, PermAuditRead, PermMembersRead}
 	case RoleEngineer:
-		return []Permission{PermProjectRead, PermSourceEdit, PermRun, PermAuditRead, PermMembersRead}
+		return []Permission{PermProjectRead, PermSourceEdit, PermRun, PermPIIRead, PermAuditRead, PermMembersRead}
 	case RoleViewer:
 		return []Permission{PermProjectRead, PermMembersRead}
 	}

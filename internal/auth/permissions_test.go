@@ -8,7 +8,7 @@ import (
 )
 
 var allPermissions = []auth.Permission{
-	auth.PermProjectRead, auth.PermPlanEdit, auth.PermSourceEdit, auth.PermPrivacyReview, auth.PermRun,
+	auth.PermProjectRead, auth.PermPlanEdit, auth.PermSourceEdit, auth.PermPrivacyReview, auth.PermRun, auth.PermPIIRead,
 	auth.PermAuditRead, auth.PermMembersRead, auth.PermMembersManage, auth.PermProjectDelete,
 }
 
@@ -35,6 +35,11 @@ func TestCanMatrix(t *testing.T) {
 		{"an engineer runs loads", false, auth.RoleEngineer, auth.PermRun, true},
 		{"an engineer edits sources", false, auth.RoleEngineer, auth.PermSourceEdit, true},
 		{"an engineer cannot edit the plan", false, auth.RoleEngineer, auth.PermPlanEdit, false},
+		{"an engineer sees staged personal data", false, auth.RoleEngineer, auth.PermPIIRead, true},
+		{"a project lead sees staged personal data", false, auth.RoleProjectLead, auth.PermPIIRead, true},
+		{"a viewer sees staged personal data masked", false, auth.RoleViewer, auth.PermPIIRead, false},
+		{"a legal reviewer sees staged personal data masked", false, auth.RoleLegalReviewer, auth.PermPIIRead, false},
+		{"an admin who is not a member sees no personal data", true, "", auth.PermPIIRead, false},
 		{"an engineer cannot delete the project", false, auth.RoleEngineer, auth.PermProjectDelete, false},
 		{"an admin who is not a member cannot read the plan", true, "", auth.PermProjectRead, false},
 		{"an admin who is not a member cannot read the audit log", true, "", auth.PermAuditRead, false},

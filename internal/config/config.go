@@ -29,6 +29,8 @@ type Config struct {
 	SessionTTL    time.Duration
 	// InsecureCookies drops the Secure flag, for plain-HTTP hosts other than localhost.
 	InsecureCookies bool
+	// MaxUploadMB caps an extract uploaded through the browser, in MiB.
+	MaxUploadMB int64
 }
 
 // setting describes one configuration value: its flag, environment variable,
@@ -65,6 +67,14 @@ func settings() []setting {
 				return fmt.Errorf("must be true or false")
 			}
 			c.InsecureCookies = b
+			return nil
+		}},
+		{"max-upload-mb", "FERRY_MAX_UPLOAD_MB", "2048", "largest extract (CSV, LDIF, JSON) uploaded through the browser, in MiB (1 to 1048576)", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of MiB such as 2048", v)
+			}
+			c.MaxUploadMB = n
 			return nil
 		}},
 	}
@@ -130,6 +140,9 @@ func (c *Config) validate() error {
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		bad("FERRY_ADMIN_EMAIL", "FERRY_ADMIN_EMAIL and FERRY_ADMIN_PASSWORD must be set together")
+	}
+	if c.MaxUploadMB < 1 || c.MaxUploadMB > 1<<20 {
+		bad("FERRY_MAX_UPLOAD_MB", "%d must be between 1 and 1048576 (1 TiB)", c.MaxUploadMB)
 	}
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 720*time.Hour {
 		bad("FERRY_SESSION_TTL", "%s must be between 5m and 720h", c.SessionTTL)

@@ -16,7 +16,8 @@ func TestDefaultsWorkOnAFreshMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.DataDir != "./data" || c.LogFormat != "text" || c.SessionTTL != 12*time.Hour || c.InsecureCookies {
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.LogFormat != "text" || c.SessionTTL != 12*time.Hour || c.InsecureCookies ||
+		c.MaxUploadMB != 2048 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if got := c.PublicURL(); got != "http://localhost:8080" {
@@ -52,6 +53,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"session TTL not a duration", map[string]string{"FERRY_SESSION_TTL": "forever"}, nil, "FERRY_SESSION_TTL"},
 		{"session TTL too short", map[string]string{"FERRY_SESSION_TTL": "1s"}, nil, "FERRY_SESSION_TTL"},
 		{"insecure cookies not a boolean", map[string]string{"FERRY_INSECURE_COOKIES": "maybe"}, nil, "FERRY_INSECURE_COOKIES"},
+		{"upload limit not a number", map[string]string{"FERRY_MAX_UPLOAD_MB": "2GB"}, nil, "FERRY_MAX_UPLOAD_MB"},
+		{"upload limit zero", nil, []string{"-max-upload-mb", "0"}, "FERRY_MAX_UPLOAD_MB"},
 		{"base URL not http", map[string]string{"FERRY_BASE_URL": "ftp://x"}, nil, "FERRY_BASE_URL"},
 		{"empty data dir", nil, []string{"-data-dir", ""}, "FERRY_DATA_DIR"},
 		{"stray argument", nil, []string{"extra"}, "unexpected argument"},

@@ -583,3 +583,29 @@ func (s *Service) ExcludeRecord(ctx context.Context, projectID, recordID, versio
 func (s *Service) SetChecksum(ctx context.Context, extractID int64, checksum string) error {
 	return wrap(s.db.Write.WithContext(ctx).Model(&Extract{}).Where("id = ?", extractID).Update("checksum", checksum).Error)
 }
+
+// SetFileFacts records the size and checksum of an extract's file once they
+// are known: an upload streamed through the staging is measured and hashed
+// as it is read, so both are known only at its end.
+func (s *Service) SetFileFacts(ctx context.Context, extractID, sizeBytes int64, checksum string) error {
+	return wrap(s.db.Write.WithContext(ctx).Model(&Extract{}).Where("id = ?", extractID).
+		Updates(map[string]any{"size_bytes": sizeBytes, "checksum": checksum}).Error)
+}
+
+// FindRecordByID returns one staged record of the project with its extract.
+func (s *Service) FindRecordByID(ctx context.Context, projectID, recordID int64) (*StagedRecord, *Extract, error) {
+	var rec StagedRecord
+	err := s.db.Read.WithContext(ctx).Joins("JOIN extracts ON extracts.id = staged_records.extract_id").
+		Where("staged_records.id = ? AND extracts.project_id = ?", recordID, projectID).First(&rec).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, apperr.NotFound("staged record")
+	}
+	if err != nil {
+		return nil, nil, apperr.Internal(err)
+	}
+	var ex Extract
+	if err := s.db.Read.WithContext(ctx).Where("id = ?", rec.ExtractID).First(&ex).Error; err != nil {
+		return nil, nil, apperr.Internal(err)
+	}
+	return &rec, &ex, nil
+}

@@ -249,3 +249,26 @@ func TestExcludingNeedsAReason(t *testing.T) {
 	}
 
 }
+
+func TestARecordIsFoundByIDOnlyInItsProject(t *testing.T) {
+	f := newFixture(t)
+	ex, err := f.stage(t, &fakeReader{records: users(2, "example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := f.svc.FindRecords(context.Background(), ex.ID, 0, 2)
+	rec, got, err := f.svc.FindRecordByID(f.ctx, f.p.ID, recs[1].ID)
+	if err != nil || rec.ID != recs[1].ID || got.ID != ex.ID || got.SourceID != f.src.ID {
+		t.Fatalf("FindRecordByID = %+v, %+v, %v", rec, got, err)
+	}
+	if _, _, err := f.svc.FindRecordByID(f.ctx, f.p.ID+1, recs[1].ID); !apperr.Is(err, apperr.CodeNotFound) {
+		t.Fatalf("another project's record: err = %v", err)
+	}
+	if err := f.svc.SetFileFacts(f.ctx, ex.ID, 1234, "abc123"); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := f.svc.CurrentExtract(f.ctx, f.p.ID, f.src.ID)
+	if err != nil || cur.SizeBytes != 1234 || cur.Checksum != "abc123" {
+		t.Fatalf("after SetFileFacts: %+v, %v", cur, err)
+	}
+}

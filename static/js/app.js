@@ -208,6 +208,80 @@
     if (fieldSelect) fieldSelect.addEventListener("change", refresh);
   }
 
+  // Extract uploads show their progress: the form is sent with
+  // XMLHttpRequest, whose upload reports it. The server answers such a
+  // request with where to go once the extract is staged, or with the page
+  // whose form carries the messages when it is refused. Without script the
+  // form posts as usual.
+  function uploads(root) {
+    root.querySelectorAll("form[data-upload]").forEach(uploadForm);
+  }
+  function uploadForm(form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.FormData || !window.XMLHttpRequest || !window.DOMParser) return;
+      e.preventDefault();
+      var bar = form.querySelector(".upload-progress");
+      var status = form.querySelector(".upload-status");
+      var button = form.querySelector("button[type=submit]");
+      var xhr = new XMLHttpRequest();
+      function say(text) { if (status) status.textContent = text; }
+      // A file over the limit is refused here, before it is sent at all.
+      var file = form.querySelector("input[type=file]");
+      var most = Number(form.dataset.maxBytes || 0);
+      if (file && file.files && file.files[0] && most > 0 && file.files[0].size > most) {
+        say("The file is larger than the " + Math.floor(most / 1048576).toLocaleString() + " MB this console takes: nothing was sent. Stage it with `ferry stage`.");
+        return;
+      }
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-Requested-With", "fetch");
+      xhr.upload.addEventListener("progress", function (ev) {
+        if (!ev.lengthComputable || !bar) return;
+        var pct = Math.floor(ev.loaded * 100 / ev.total);
+        bar.hidden = false;
+        bar.value = pct;
+        say(pct < 100 ? "Uploading: " + pct + "%" : "Uploaded. Staging the records…");
+      });
+      xhr.upload.addEventListener("load", function () {
+        if (bar) { bar.hidden = false; bar.value = 100; }
+        say("Uploaded. Staging the records…");
+      });
+      xhr.addEventListener("load", function () {
+        var to = xhr.getResponseHeader("X-Ferry-Location");
+        if (xhr.status === 204 && to) {
+          var u = new URL(to, window.location.href);
+          if (u.pathname + u.search === window.location.pathname + window.location.search) {
+            window.location.hash = u.hash;
+            window.location.reload();
+          } else {
+            window.location.assign(u.href);
+          }
+          return;
+        }
+        var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        var fresh = doc.getElementById(form.id);
+        if (fresh) {
+          var node = document.importNode(fresh, true);
+          form.replaceWith(node);
+          localTimes(node);
+          uploadForm(node);
+          var invalid = node.querySelector("[aria-invalid=true]") || node.querySelector("input[type=file]");
+          if (invalid) invalid.focus();
+          return;
+        }
+        var h1 = doc.querySelector("h1");
+        say("The upload was refused (" + xhr.status + "): " + (h1 ? h1.textContent.trim() : "reload the page and try again") + " Nothing was staged.");
+        if (button) button.disabled = false;
+      });
+      xhr.addEventListener("error", function () {
+        say("The upload failed: the server could not be reached. Nothing was staged.");
+        if (button) button.disabled = false;
+      });
+      if (button) button.disabled = true;
+      say("Uploading…");
+      xhr.send(new FormData(form));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     document.querySelectorAll("table[data-sortable]").forEach(sortable);
@@ -216,5 +290,6 @@
     copyButtons(document);
     matrixGrid(document);
     transformPreview(document);
+    uploads(document);
   });
 })();
