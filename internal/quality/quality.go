@@ -76,7 +76,7 @@ type MatrixLoader interface {
 type Records interface {
 	CurrentExtracts(ctx context.Context, projectID int64) ([]staging.Extract, error)
 	FindRecords(ctx context.Context, extractID, afterID int64, limit int) ([]staging.StagedRecord, error)
-	SaveProfiles(ctx context.Context, updates []staging.ProfileUpdate) error
+	SaveKeys(ctx context.Context, updates []staging.KeyUpdate) error
 	DuplicateKeys(ctx context.Context, projectID int64, column string) ([]staging.RecordRef, error)
 }
 
@@ -108,7 +108,9 @@ const pageSize = 1000
 // Progress is told how many records have been validated.
 type Progress func(done, total int64)
 
-// Validate computes every current record's Okta profile through the matrix,
+// Validate computes every current record's Okta profile through the matrix
+// (the profile itself is not stored: loads compute it again from the matrix
+// of their time; only the uniqueness keys are kept, in indexed columns),
 // checks it against the attributes' rules and uniqueness, and records the
 // run with its occurrences and counts. Earlier runs keep their counts (for
 // the trend); only the newest two keep their occurrences.
@@ -153,6 +155,7 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		}
 	}
 	profiler := m.Profiler(dropped)
+	emailUnique := attrs["email"].Unique
 
 	run := &Run{ProjectID: projectID, Status: RunRunning, CreatedByName: audit.ActorFrom(ctx).Name, StartedAt: s.now().UTC(),
 		Counts: Counts{ByCode: map[string]int64{}, BySource: map[int64]int64{}, ByAttribute: map[string]int64{}}}
@@ -195,7 +198,7 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 				break
 			}
 			after = page[len(page)-1].ID
-			updates := make([]staging.ProfileUpdate, 0, len(page))
+			updates := make([]staging.KeyUpdate, 0, len(page))
 			var occ []Occurrence
 			for _, rec := range page {
 				run.Records++
@@ -228,16 +231,18 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 							Message: name + " " + ve.Message})
 					}
 				}
-				u := staging.ProfileUpdate{RecordID: rec.ID, Profile: profile}
+				u := staging.KeyUpdate{RecordID: rec.ID}
 				if login := profile["login"]; login != "" {
 					u.LoginKey = schema.LoginKey(login)
 				}
-				if email := profile["email"]; email != "" {
+				if email := profile["email"]; email != "" && emailUnique {
 					u.EmailKey = schema.LoginKey(email)
 				}
-				updates = append(updates, u)
+				if u.LoginKey != rec.LoginKey || u.EmailKey != rec.EmailKey {
+					updates = append(updates, u) // re-validations rewrite only what changed
+				}
 			}
-			if err := s.records.SaveProfiles(ctx, updates); err != nil {
+			if err := s.records.SaveKeys(ctx, updates); err != nil {
 				return fail(err)
 			}
 			if err := s.saveOccurrences(ctx, occ); err != nil {

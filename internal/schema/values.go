@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // time zone names are checked against the same database on every machine
 	"unicode"
@@ -52,6 +53,39 @@ type Checker struct {
 	enum    map[string]bool
 	// loginEmail: login without a pattern must be an email address (Okta's default).
 	loginEmail bool
+	// formatMemo remembers the verdicts of the costlier format checks (a
+	// time-zone lookup reads the zone database) for values that repeat, as
+	// countries, locales and time zones do across a million records.
+	memoMu     sync.Mutex
+	formatMemo map[string]string
+}
+
+// maxFormatMemo bounds the remembered verdicts per checker.
+const maxFormatMemo = 10_000
+
+// format checks v's format, remembering the verdict for repeated values.
+func (c *Checker) format(v string) string {
+	switch c.attr.Format {
+	case FormatTimezone, FormatLanguageCode, FormatLocale, FormatCountryCode:
+	default:
+		return checkFormat(c.attr.Format, v)
+	}
+	c.memoMu.Lock()
+	msg, ok := c.formatMemo[v]
+	c.memoMu.Unlock()
+	if ok {
+		return msg
+	}
+	msg = checkFormat(c.attr.Format, v)
+	c.memoMu.Lock()
+	if c.formatMemo == nil {
+		c.formatMemo = map[string]string{}
+	}
+	if len(c.formatMemo) < maxFormatMemo {
+		c.formatMemo[v] = msg
+	}
+	c.memoMu.Unlock()
+	return msg
 }
 
 // Compile prepares the checks of a; it fails when a's pattern or enum cannot
@@ -147,7 +181,7 @@ func (c *Checker) Check(v string) error {
 				return fail(RuleFormat, "must be an email address unless a login pattern is set: %s", msg)
 			}
 		}
-		if msg := checkFormat(a.Format, v); msg != "" {
+		if msg := c.format(v); msg != "" {
 			return fail(RuleFormat, "%s", msg)
 		}
 		if c.pattern != nil && !c.pattern.MatchString(v) {

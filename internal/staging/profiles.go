@@ -7,18 +7,19 @@ import (
 	"github.com/ferry-migrate/ferry/internal/db"
 )
 
-// ProfileUpdate is a record's computed Okta profile and its uniqueness keys.
-type ProfileUpdate struct {
+// KeyUpdate is a record's uniqueness keys, computed by validation from its
+// Okta profile (login compared as Okta does; email only when the org
+// enforces unique emails).
+type KeyUpdate struct {
 	RecordID int64
-	Profile  map[string]string
 	LoginKey string
 	EmailKey string
 }
 
-// SaveProfiles stores computed profiles in one short transaction, through
-// one prepared statement: per-row updates by primary key stay linear, where
+// SaveKeys stores uniqueness keys in one short transaction through one
+// prepared statement: per-row updates by primary key stay linear, where
 // SQLite's UPDATE … FROM scans the whole table once per statement.
-func (s *Service) SaveProfiles(ctx context.Context, updates []ProfileUpdate) error {
+func (s *Service) SaveKeys(ctx context.Context, updates []KeyUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
@@ -26,9 +27,9 @@ func (s *Service) SaveProfiles(ctx context.Context, updates []ProfileUpdate) err
 	if err != nil {
 		return apperr.Internal(err)
 	}
-	query := "UPDATE staged_records SET profile_json = ?, login_key = ?, email_key = ? WHERE id = ?"
+	query := "UPDATE staged_records SET login_key = ?, email_key = ? WHERE id = ?"
 	if s.db.Dialect == db.Postgres {
-		query = "UPDATE staged_records SET profile_json = $1, login_key = $2, email_key = $3 WHERE id = $4"
+		query = "UPDATE staged_records SET login_key = $1, email_key = $2 WHERE id = $3"
 	}
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
@@ -41,7 +42,7 @@ func (s *Service) SaveProfiles(ctx context.Context, updates []ProfileUpdate) err
 	}
 	defer stmt.Close()
 	for _, u := range updates {
-		if _, err := stmt.ExecContext(ctx, mustJSON(u.Profile), u.LoginKey, u.EmailKey, u.RecordID); err != nil {
+		if _, err := stmt.ExecContext(ctx, u.LoginKey, u.EmailKey, u.RecordID); err != nil {
 			return apperr.Internal(err)
 		}
 	}

@@ -73,6 +73,9 @@ type StagedRecord struct {
 	ExcludeReason string              `json:"excludeReason"`
 	Edited        bool                `json:"edited"`
 	Version       int64               `json:"version"`
+	// LoginKey and EmailKey are the uniqueness keys of the last validation.
+	LoginKey string `json:"-"`
+	EmailKey string `json:"-"`
 }
 
 // Effective returns the record's attributes with Ferry's edits applied.

@@ -40,8 +40,7 @@ CREATE TABLE staged_records (
     exclude_reason TEXT NOT NULL DEFAULT '',
     edited BOOLEAN NOT NULL DEFAULT FALSE,
     version BIGINT NOT NULL DEFAULT 1,
-    -- The Okta profile computed through the matrix, and the keys uniqueness is checked on.
-    profile_json TEXT NOT NULL DEFAULT '{}',
+    -- The keys uniqueness is checked on, computed by validation through the matrix.
     login_key TEXT NOT NULL DEFAULT '',
     email_key TEXT NOT NULL DEFAULT ''
 );
