@@ -480,6 +480,12 @@ func (s *Server) maskerFor(c echo.Context, sourceID int64) (recordMasker, error)
 			mk.pii[key] = true
 		}
 	}
+	if mk.show && len(mk.pii) > 0 {
+		// Every access to unmasked personal data is audited (DESIGN).
+		if err := s.staging.RecordPIIView(c.Request().Context(), project(c).ID, sourceID, c.Request().URL.Path); err != nil {
+			return mk, err
+		}
+	}
 	return mk, nil
 }
 

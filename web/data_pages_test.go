@@ -16,6 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -972,5 +973,38 @@ func TestAnEngineerFixesARecordInFerry(t *testing.T) {
 	}
 	if got := w.recordWithKey(t, "E3"); got.Edited || len(got.Edits) != 0 {
 		t.Errorf("after dropping the fix: %+v", got)
+	}
+}
+
+// Every access to unmasked personal data is audited; masked views are not.
+func TestSeeingUnmaskedPersonalDataIsAudited(t *testing.T) {
+	w := newDataWorld(t, web.Options{})
+	w.mustStage(t, "hr.csv", hrCSV)
+	views := func() int {
+		t.Helper()
+		entries, _, err := audit.NewReader(w.app.DB.Read).FindEntries(context.Background(), audit.Filter{ProjectID: w.p.ID, EntityType: "source"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Action == audit.ActionView {
+				n++
+			}
+		}
+		return n
+	}
+	before := views()
+	if res := w.asViewer.get(w.path("/data/records")); res.StatusCode != http.StatusOK {
+		t.Fatalf("viewer: %d", res.StatusCode)
+	}
+	if got := views(); got != before {
+		t.Fatalf("a masked view was audited as unmasked (%d → %d)", before, got)
+	}
+	if res := w.asEngineer.get(w.path("/data/records")); res.StatusCode != http.StatusOK {
+		t.Fatalf("engineer: %d", res.StatusCode)
+	}
+	if got := views(); got != before+1 {
+		t.Fatalf("the engineer's unmasked view was not audited (%d → %d)", before, got)
 	}
 }

@@ -62,6 +62,7 @@ type StagingService interface {
 	FindQuarantined(ctx context.Context, extractID int64) ([]staging.QuarantinedRow, error)
 	ExcludeRecord(ctx context.Context, projectID, recordID, version int64, exclude bool, reason string) error
 	EditRecord(ctx context.Context, projectID, recordID, version int64, edits map[string]string) (*staging.StagedRecord, error)
+	RecordPIIView(ctx context.Context, projectID, sourceID int64, where string) error
 }
 
 // QualityService is what the web layer needs of validation and remediation.

@@ -23,6 +23,8 @@ const (
 	ActionCreate = "create"
 	ActionUpdate = "update"
 	ActionDelete = "delete"
+	// ActionView records a read of unmasked personal data.
+	ActionView = "view"
 )
 
 // Actor is the person (or system) making a change.

@@ -90,3 +90,12 @@ func keys(m map[string][]string) []string {
 	}
 	return out
 }
+
+// RecordPIIView audits that the actor in ctx was shown a source's staged
+// records with their personal data unmasked; where names the page or export.
+func (s *Service) RecordPIIView(ctx context.Context, projectID, sourceID int64, where string) error {
+	return wrap(s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionView, EntityType: "source", EntityID: sourceID,
+			Label: "unmasked personal data in " + truncate(where, 200), After: map[string]any{"where": truncate(where, 200)}})
+	}))
+}
