@@ -120,6 +120,3 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.String(status, message)
 	}
 }
-
-// notFound is the error for a record that is not where the URL says.
-func (s *Server) notFound(what string) error { return apperr.NotFound(what) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -122,7 +123,7 @@ func (s *Server) findField(c echo.Context, src *plan.Source) (*mapping.SourceFie
 		return nil, err
 	}
 	if f.SourceID != src.ID {
-		return nil, s.notFound("source field")
+		return nil, apperr.NotFound("source field")
 	}
 	return f, nil
 }

@@ -103,7 +103,7 @@ func (s *Server) classifyField(c echo.Context) error {
 	return s.redirectWithFlash(c, projectURL(p, "/privacy"), "Classification saved.")
 }
 
-// RegisterTable is the PII register as a spreadsheet for the legal file.
+// registerTable is the PII register as a spreadsheet for the legal file.
 func registerTable(reg *privacy.Register) sheet.Table {
 	t := sheet.Table{Sheet: "PII register", Header: []string{"Source", "Field", "Category", "Mapped to", "Status", "Decision",
 		"Transformation", "Lawful basis", "Retention", "Comment", "Decided by", "Decided at"}}
