@@ -10,6 +10,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"text/template"
 
 	"github.com/pressly/goose/v3"
 )
@@ -17,15 +18,17 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// primaryKey is the only DDL that differs between the two dialects.
+// primaryKey is the DDL of an id column in each dialect.
 var primaryKey = map[Dialect]string{
 	SQLite:   "INTEGER PRIMARY KEY AUTOINCREMENT",
 	Postgres: "BIGSERIAL PRIMARY KEY",
 }
 
 // migrations reads the embedded SQL files (named NNNNN_description.sql) as
-// goose Go migrations, with {{pk}} replaced for the dialect. Each file runs
-// in its own transaction.
+// goose Go migrations. Each file is a text/template run for the dialect:
+// {{pk}} is an id column's DDL, and {{if postgres}}…{{else}}…{{end}} holds
+// what only one engine can do (SQLite cannot drop every column PostgreSQL
+// can). Each file runs in its own transaction.
 func migrations(dialect Dialect) ([]*goose.Migration, error) {
 	entries, err := fs.ReadDir(migrationFiles, "migrations")
 	if err != nil {
@@ -42,7 +45,18 @@ func migrations(dialect Dialect) ([]*goose.Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		script := strings.ReplaceAll(string(body), "{{pk}}", primaryKey[dialect])
+		tmpl, err := template.New(e.Name()).Funcs(template.FuncMap{
+			"pk":       func() string { return primaryKey[dialect] },
+			"postgres": func() bool { return dialect == Postgres },
+		}).Parse(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+		var sb strings.Builder
+		if err := tmpl.Execute(&sb, nil); err != nil {
+			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+		script := sb.String()
 		out = append(out, goose.NewGoMigration(version, &goose.GoFunc{
 			RunTx: func(ctx context.Context, tx *sql.Tx) error {
 				_, err := tx.ExecContext(ctx, script)

@@ -109,6 +109,18 @@ var seeds = []seed{
 		JOIN custom_attributes c ON c.project_id = f.project_id AND c.is_unique
 		JOIN profile_settings ps ON ps.project_id = f.project_id AND ps.login_pattern = '.+'
 		WHERE f.pii = 'yes'`},
+	{since: 3, name: "an extract with a staged record, its edits and exclusion", insert: []string{
+		`INSERT INTO extracts (id, project_id, source_id, status, file_name, format, records, created_at)
+		 VALUES (1, 1, 1, 'ready', 'users.csv', 'csv', 1, '2026-03-02 08:00:00')`,
+		`INSERT INTO staged_records (id, extract_id, position, source_key, attributes_json, edits_json, excluded, exclude_reason, edited, version)
+		 VALUES (7, 1, 2, 'e100', '{"mail":["ann@example.com"]}', '{"mail":["ann@example.org"]}', TRUE, 'left', TRUE, 3)`,
+	}, check: `SELECT 1 FROM staged_records r JOIN extracts e ON e.id = r.extract_id
+		WHERE r.id = 7 AND r.source_key = 'e100' AND r.attributes_json = '{"mail":["ann@example.com"]}'
+		AND r.edits_json = '{"mail":["ann@example.org"]}' AND r.excluded AND r.exclude_reason = 'left' AND r.edited AND r.version = 3`},
+	{since: 5, name: "a staged record's profile", insert: []string{
+		`INSERT INTO staged_profiles (record_id, profile_json, login_key, email_key)
+		 VALUES (7, '{"login":"ann@example.org"}', 'ann@example.org', '')`,
+	}, check: `SELECT 1 FROM staged_profiles p JOIN staged_records r ON r.id = p.record_id WHERE p.login_key = 'ann@example.org'`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

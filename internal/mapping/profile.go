@@ -1,6 +1,10 @@
 package mapping
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ferry-migrate/ferry/internal/mapping/transform"
@@ -18,6 +22,8 @@ type compiledRow struct {
 	field    string
 	priority int
 	program  *transform.Program // nil: copy the value
+	// definition is the transformation as written, for the digest.
+	definition string
 }
 
 // TransformError is a value a transformation could not produce.
@@ -36,7 +42,7 @@ func (m *Matrix) Profiler(dropped map[int64]bool) *Profiler {
 		if l.Row == nil || l.Row.Status != StatusMapped || dropped[l.Field.ID] || l.Target == nil {
 			continue
 		}
-		cr := compiledRow{target: l.Row.TargetAttribute, field: l.Field.Name, priority: l.Row.Priority}
+		cr := compiledRow{target: l.Row.TargetAttribute, field: l.Field.Name, priority: l.Row.Priority, definition: l.Row.Transform}
 		if l.Row.Transform != "" {
 			pipeline, err := transform.Parse([]byte(l.Row.Transform))
 			if err != nil {
@@ -60,6 +66,24 @@ func (m *Matrix) Profiler(dropped map[int64]bool) *Profiler {
 		})
 	}
 	return p
+}
+
+// Digest fingerprints what the profiles depend on: every row that feeds a
+// profile, with its transformation. Two profilers with the same digest
+// compute the same profiles, so a stored profile with another digest is stale.
+func (p *Profiler) Digest() string {
+	h := sha256.New()
+	sources := make([]int64, 0, len(p.bySource))
+	for id := range p.bySource {
+		sources = append(sources, id)
+	}
+	slices.Sort(sources)
+	for _, id := range sources {
+		for _, r := range p.bySource[id] {
+			fmt.Fprintf(h, "%d\x00%q\x00%q\x00%d\x00%q\n", id, r.target, r.field, r.priority, r.definition)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // Targets lists the attributes a source's records get values for.

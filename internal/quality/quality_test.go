@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -41,6 +42,8 @@ func person(line int, id, mail, given, sn, country string) extract.Record {
 }
 
 type world struct {
+	db      *db.DB
+	privacy *privacy.Service
 	ctx     context.Context
 	p       *plan.Project
 	src     *plan.Source
@@ -63,8 +66,9 @@ func newWorld(t testing.TB) *world {
 	ss := schema.NewService(d)
 	w.mapping = mapping.NewService(d, ss, ps)
 	w.staging = staging.NewService(d, clock.Now, w.mapping)
-	priv := privacy.NewService(d, w.mapping, ps, clock.Now)
-	w.quality = quality.NewService(d, w.mapping, w.staging, priv, clock.Now)
+	w.db = d
+	w.privacy = privacy.NewService(d, w.mapping, ps, clock.Now)
+	w.quality = quality.NewService(d, w.mapping, w.staging, w.privacy, clock.Now)
 	name, srcName, kind := "Acme", "HR", "hr_system"
 	if w.p, err = ps.CreateProject(w.ctx, acct.ID, plan.ProjectInput{Name: &name}); err != nil {
 		t.Fatal(err)

@@ -438,12 +438,26 @@ func checkURI(v string) string {
 	return ""
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // LoginKey is the form of a login that Okta's uniqueness compares: case and
 // diacritics ignored, so that Isaac.Brock@example.com and
 // isáac.bröck@example.com collide. It decomposes (NFD), drops combining marks,
 // applies Unicode case folding (ß folds to ss) and recomposes (NFC). Letters
 // that are not a base letter plus a mark (ø, ł, æ) stay as they are.
 func LoginKey(s string) string {
+	if isASCII(s) {
+		// Nothing to decompose, and ASCII folds to lower case: the common
+		// case, a hundred times cheaper than the Unicode chain.
+		return strings.ToLower(s)
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {

@@ -94,25 +94,25 @@ func (f *fixture) stage(t *testing.T, r extract.Reader) (*staging.Extract, error
 func TestStagingWritesEveryRecordInBatchesAndObservesColumns(t *testing.T) {
 	f := newFixture(t)
 	var progress []int64
-	ex, err := f.svc.Stage(f.ctx, f.p.ID, f.src.ID, &fakeReader{records: users(2500, "example.com"), columns: []string{"employeeID", "mail", "givenName", "age"}},
+	ex, err := f.svc.Stage(f.ctx, f.p.ID, f.src.ID, &fakeReader{records: users(25500, "example.com"), columns: []string{"employeeID", "mail", "givenName", "age"}},
 		staging.Meta{FileName: "hr.csv", Format: "csv"}, func(n int64) { progress = append(progress, n) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ex.Status != staging.StatusReady || ex.Records != 2500 || ex.KeyAttribute != "employeeID" {
+	if ex.Status != staging.StatusReady || ex.Records != 25500 || ex.KeyAttribute != "employeeID" {
 		t.Fatalf("extract = %+v", ex)
 	}
-	if len(progress) < 3 || progress[len(progress)-1] != 2500 {
-		t.Fatalf("progress = %v, want one report per batch ending at 2500", progress)
+	if len(progress) < 3 || progress[len(progress)-1] != 25500 {
+		t.Fatalf("progress = %v, want one report per batch ending at 25500", progress)
 	}
 	cols := map[string]staging.ColumnStats{}
 	for _, c := range ex.Columns {
 		cols[c.Name] = c
 	}
-	if c := cols["age"]; c.Type != "integer" || c.Distinct != 50 || c.Filled != 2500 {
+	if c := cols["age"]; c.Type != "integer" || c.Distinct != 50 || c.Filled != 25500 {
 		t.Fatalf("age stats = %+v", c)
 	}
-	if c := cols["mail"]; c.Type != "string" || c.Distinct != 2500 || len(c.Samples) != 5 {
+	if c := cols["mail"]; c.Type != "string" || c.Distinct != 25500 || len(c.Samples) != 5 {
 		t.Fatalf("mail stats = %+v", c)
 	}
 	var n int
@@ -128,8 +128,8 @@ func TestStagingWritesEveryRecordInBatchesAndObservesColumns(t *testing.T) {
 		n += len(page)
 		after = page[len(page)-1].ID
 	}
-	if n != 2500 {
-		t.Fatalf("%d records stored, want 2500", n)
+	if n != 25500 {
+		t.Fatalf("%d records stored, want 25500", n)
 	}
 }
 

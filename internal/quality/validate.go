@@ -1,0 +1,471 @@
+package quality
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/ferry-migrate/ferry/internal/apperr"
+	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/schema"
+	"github.com/ferry-migrate/ferry/internal/staging"
+)
+
+var readNanos, checkNanos, writeNanos atomic.Int64
+
+// pageSize is how many records one page of validation reads and checks.
+const pageSize = 2000
+
+// writeBatch is about how many records' results one write transaction
+// holds: large enough that few commits rewrite the same index pages, small
+// enough that other writers wait a fraction of a second at most.
+const writeBatch = 10_000
+
+// Progress is told how many records have been validated.
+type Progress func(done, total int64)
+
+// Validate computes every current record's Okta profile through the matrix,
+// checks it against the attributes' rules and uniqueness, and records the
+// run with its occurrences and counts. Profiles are stored with the
+// uniqueness keys (indexed) and the digest of the matrix they come from; a
+// re-validation rewrites only the profiles that changed. Earlier runs keep
+// their counts (for the trend); only the newest two keep their occurrences.
+//
+// The work is a pipeline: one goroutine reads pages of records, workers
+// (one per core) compute and check the profiles, and the calling goroutine
+// writes each page's profiles and occurrences, in page order, so that
+// occurrences are numbered in record order.
+func (s *Service) Validate(ctx context.Context, projectID int64, progress Progress) (*Run, error) {
+	m, err := s.matrix.LoadMatrix(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	dropped, err := s.dropped.DroppedFields(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	extracts, err := s.records.CurrentExtracts(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	rules := newRuleSet(m, dropped)
+
+	run := &Run{ProjectID: projectID, Status: RunRunning, CreatedByName: audit.ActorFrom(ctx).Name, StartedAt: s.now().UTC(), MatrixDigest: rules.digest,
+		Counts: Counts{ByCode: map[string]int64{}, BySource: map[int64]int64{}, ByAttribute: map[string]int64{}}}
+	if err := s.db.Write.WithContext(ctx).Create(run).Error; err != nil {
+		return nil, apperr.Internal(err)
+	}
+	fail := func(err error) (*Run, error) {
+		now := s.now().UTC()
+		// A fresh context: the caller's may be what was cancelled.
+		_ = s.db.Write.WithContext(context.WithoutCancel(ctx)).Model(run).
+			Updates(map[string]any{"status": RunFailed, "error": err.Error(), "finished_at": now}).Error
+		return run, wrap(err)
+	}
+	var total int64
+	for _, ex := range extracts {
+		total += ex.Records
+	}
+	invalid := map[int64]bool{}
+	tally := func(occ []Occurrence) {
+		for _, o := range occ {
+			run.Occurrences++
+			run.Counts.ByCode[o.Code]++
+			run.Counts.BySource[o.SourceID]++
+			if o.Attribute != "" {
+				run.Counts.ByAttribute[o.Attribute]++
+			}
+			if o.Severity == SeverityBlocking {
+				invalid[o.RecordID] = true
+			}
+		}
+	}
+
+	t0 := time.Now()
+	defer func() { fmt.Fprintf(os.Stderr, "DEBUG total %s\n", time.Since(t0)) }()
+	// Pages are written several at a time: every commit rewrites the pages
+	// of the login index it touched, and keys arrive in random order.
+	var pending pageResult
+	flush := func() error {
+		if len(pending.profiles) == 0 && len(pending.occurrences) == 0 && pending.records == 0 {
+			return nil
+		}
+		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+			if err := s.records.WriteProfiles(ctx, tx, pending.profiles); err != nil {
+				return err
+			}
+			return s.insertOccurrences(ctx, tx, pending.occurrences)
+		}); err != nil {
+			return err
+		}
+		tally(pending.occurrences)
+		run.Records += pending.records
+		run.Excluded += pending.excluded
+		pending = pageResult{profiles: pending.profiles[:0], occurrences: pending.occurrences[:0]}
+		if progress != nil {
+			progress(run.Records, total)
+		}
+		return nil
+	}
+	err = s.checkPages(ctx, run.ID, extracts, rules, func(res pageResult) error {
+		pending.profiles = append(pending.profiles, res.profiles...)
+		pending.occurrences = append(pending.occurrences, res.occurrences...)
+		pending.records += res.records
+		pending.excluded += res.excluded
+		if pending.records >= writeBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(os.Stderr, "DEBUG pages %s read %s check %s write %s\n", time.Since(t0), time.Duration(readNanos.Load()), time.Duration(checkNanos.Load()), time.Duration(writeNanos.Load()))
+	// Uniqueness, across every source, on the indexed keys.
+	uniques := []struct{ column, code, attr string }{{"login", IssueDuplicateLogin, "login"}}
+	if rules.emailUnique {
+		uniques = append(uniques, struct{ column, code, attr string }{"email", IssueDuplicateEmail, "email"})
+	}
+	for _, u := range uniques {
+		dups, err := s.records.DuplicateKeys(ctx, projectID, u.column)
+		if err != nil {
+			return fail(err)
+		}
+		var occ []Occurrence
+		firstOf := map[string]staging.RecordRef{}
+		for _, d := range dups {
+			first, seen := firstOf[d.Key]
+			if !seen {
+				firstOf[d.Key] = d
+				first = d
+			}
+			msg := fmt.Sprintf("%s is the same as on line %d (compared as Okta does, ignoring case and accents)", u.attr, first.Position)
+			if !seen {
+				msg = fmt.Sprintf("%s is used by several records (compared as Okta does, ignoring case and accents)", u.attr)
+			}
+			occ = append(occ, Occurrence{RunID: run.ID, RecordID: d.RecordID, SourceID: d.SourceID, Position: d.Position, Code: u.code,
+				Severity: SeverityBlocking, Attribute: u.attr, Value: mapping.MaskValue(d.Key), Message: msg})
+		}
+		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error { return s.insertOccurrences(ctx, tx, occ) }); err != nil {
+			return fail(err)
+		}
+		tally(occ)
+	}
+	fmt.Fprintf(os.Stderr, "DEBUG dups %s\n", time.Since(t0))
+	run.Invalid = int64(len(invalid))
+	run.Valid = run.Records - run.Excluded - run.Invalid
+	now := s.now().UTC()
+	run.Status, run.FinishedAt = RunDone, &now
+	err = s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(run).Select("status", "records", "valid", "invalid", "excluded", "occurrences", "counts_json", "finished_at").Updates(run).Error; err != nil {
+			return err
+		}
+		// Keep the occurrences of the newest two runs (this one and the one
+		// before, to show what changed); older runs keep their counts.
+		var old []int64
+		if err := tx.Model(&Run{}).Where("project_id = ? AND id < ?", projectID, run.ID).Order("id DESC").Offset(1).Pluck("id", &old).Error; err != nil {
+			return err
+		}
+		if len(old) > 0 {
+			if err := tx.Where("run_id IN ?", old).Delete(&Occurrence{}).Error; err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionCreate, EntityType: "validation_run", EntityID: run.ID,
+			Label: fmt.Sprintf("validation: %d valid, %d invalid, %d excluded", run.Valid, run.Invalid, run.Excluded),
+			After: map[string]any{"records": run.Records, "valid": run.Valid, "invalid": run.Invalid, "excluded": run.Excluded, "occurrences": run.Occurrences}})
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return run, nil
+}
+
+var occurrenceInsert = db.Bulk{Table: "issue_occurrences",
+	Columns: []string{"run_id", "record_id", "source_id", "position", "code", "severity", "attribute", "value", "message"}}
+
+func (s *Service) insertOccurrences(ctx context.Context, tx *sql.Tx, occ []Occurrence) error {
+	if len(occ) == 0 {
+		return nil
+	}
+	values := make([]any, 0, len(occ)*len(occurrenceInsert.Columns))
+	for _, o := range occ {
+		values = append(values, o.RunID, o.RecordID, o.SourceID, o.Position, o.Code, o.Severity, o.Attribute, o.Value, o.Message)
+	}
+	return s.db.InsertBulk(ctx, tx, occurrenceInsert, values)
+}
+
+// ruleSet is what a run checks, prepared once from the matrix.
+type ruleSet struct {
+	profiler *mapping.Profiler
+	digest   string
+	attrs    []schema.Attribute // the compilable ones, by name
+	// piiTargets: per source, the attributes fed by personal data, whose
+	// values occurrences mask.
+	piiTargets  map[int64]map[string]bool
+	emailUnique bool
+}
+
+func newRuleSet(m *mapping.Matrix, dropped map[int64]bool) *ruleSet {
+	rs := &ruleSet{profiler: m.Profiler(dropped), piiTargets: map[int64]map[string]bool{}}
+	rs.digest = rs.profiler.Digest()
+	for _, a := range m.Attributes {
+		if _, err := schema.Compile(a); err == nil {
+			rs.attrs = append(rs.attrs, a)
+			if a.Name == "email" {
+				rs.emailUnique = a.Unique
+			}
+		}
+	}
+	slices.SortFunc(rs.attrs, func(a, b schema.Attribute) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	pii := map[int64]map[string]bool{} // source → field names that carry personal data
+	for _, f := range m.AllFields {
+		if f.PII == mapping.PIIYes || f.PIISuggestion != "" {
+			if pii[f.SourceID] == nil {
+				pii[f.SourceID] = map[string]bool{}
+			}
+			pii[f.SourceID][f.Name] = true
+		}
+	}
+	for _, l := range m.Lines {
+		if l.Row != nil && l.Row.Status == mapping.StatusMapped && pii[l.Field.SourceID][l.Field.Name] {
+			if rs.piiTargets[l.Field.SourceID] == nil {
+				rs.piiTargets[l.Field.SourceID] = map[string]bool{}
+			}
+			rs.piiTargets[l.Field.SourceID][l.Row.TargetAttribute] = true
+		}
+	}
+	return rs
+}
+
+// checker is one worker's compiled rules (a worker's own, so that workers
+// never contend for the format memos).
+type checker struct {
+	rules    *ruleSet
+	checkers []*schema.Checker // parallel to rules.attrs
+	buf      []byte
+}
+
+func (rs *ruleSet) newChecker() *checker {
+	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs))}
+	for i, a := range rs.attrs {
+		c.checkers[i], _ = schema.Compile(a) // compiled once already in newRuleSet
+	}
+	return c
+}
+
+type pageTask struct {
+	runID   int64
+	extract *staging.Extract
+	records []staging.ValidationInput
+	result  chan pageResult
+}
+
+type pageResult struct {
+	profiles    []staging.ProfileWrite
+	occurrences []Occurrence
+	records     int64
+	excluded    int64
+	err         error
+}
+
+// checkPages reads every record of the extracts page by page, checks the
+// pages on worker goroutines and hands each page's result to write, in page
+// order, on the calling goroutine. It stops at the first error.
+func (s *Service) checkPages(ctx context.Context, runID int64, extracts []staging.Extract, rules *ruleSet, write func(pageResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	tasks := make(chan pageTask, workers)
+	ordered := make(chan chan pageResult, workers+1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(tasks)
+		defer close(ordered)
+		readErr <- s.readPages(ctx, runID, extracts, tasks, ordered)
+	}()
+	for range workers {
+		go func() {
+			c := rules.newChecker()
+			for t := range tasks {
+				tc := time.Now()
+				r := c.checkPage(t)
+				checkNanos.Add(int64(time.Since(tc)))
+				t.result <- r
+			}
+		}()
+	}
+	var writeErr error
+	for results := range ordered {
+		res := <-results
+		if writeErr != nil {
+			continue // drain, so that every goroutine can finish
+		}
+		if res.err == nil {
+			tw := time.Now()
+			res.err = write(res)
+			writeNanos.Add(int64(time.Since(tw)))
+		}
+		if res.err != nil {
+			writeErr = res.err
+			cancel()
+		}
+	}
+	if err := <-readErr; err != nil && (writeErr == nil || !errors.Is(err, context.Canceled)) {
+		return err
+	}
+	if writeErr != nil {
+		return writeErr
+	}
+	return ctx.Err()
+}
+
+func (s *Service) readPages(ctx context.Context, runID int64, extracts []staging.Extract, tasks chan<- pageTask, ordered chan<- chan pageResult) error {
+	for i := range extracts {
+		ex := &extracts[i]
+		var after int64
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			tr := time.Now()
+			page, err := s.records.ReadForValidation(ctx, ex.ID, after, pageSize)
+			readNanos.Add(int64(time.Since(tr)))
+			if err != nil {
+				return err
+			}
+			if len(page) == 0 {
+				break
+			}
+			after = page[len(page)-1].RecordID
+			t := pageTask{runID: runID, extract: ex, records: page, result: make(chan pageResult, 1)}
+			// The writer learns the order before a worker can take the task.
+			select {
+			case ordered <- t.result:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case tasks <- t:
+			case <-ctx.Done():
+				t.result <- pageResult{err: ctx.Err()}
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// checkPage computes and checks the profiles of one page of records.
+func (c *checker) checkPage(t pageTask) pageResult {
+	rs := c.rules
+	src := t.extract.SourceID
+	mask := rs.piiTargets[src]
+	res := pageResult{records: int64(len(t.records))}
+	for _, in := range t.records {
+		if in.Excluded {
+			res.excluded++
+			continue
+		}
+		rec, err := decodeRecord(in)
+		if err != nil {
+			res.err = fmt.Errorf("record %d cannot be read: %w", in.RecordID, err)
+			return res
+		}
+		profile, terrs := rs.profiler.Profile(src, rec)
+		for _, te := range terrs {
+			res.occurrences = append(res.occurrences, Occurrence{RunID: t.runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
+				Code: IssueTransformFailed, Severity: SeverityBlocking, Attribute: te.Target, Message: te.Message})
+		}
+		for i, a := range rs.attrs {
+			v, mapped := profile[a.Name]
+			if !mapped && !a.Required {
+				continue
+			}
+			err := c.checkers[i].Check(v)
+			if err == nil {
+				continue
+			}
+			var ve *schema.ValueError
+			if !errors.As(err, &ve) {
+				continue
+			}
+			shown := v
+			if mask[a.Name] {
+				shown = mapping.MaskValue(v)
+			}
+			res.occurrences = append(res.occurrences, Occurrence{RunID: t.runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
+				Code: issueCode(a, ve.Rule), Severity: SeverityBlocking, Attribute: a.Name, Value: truncate(shown, 200),
+				Message: a.Name + " " + ve.Message})
+		}
+		w := staging.ProfileWrite{RecordID: in.RecordID}
+		if login := profile["login"]; login != "" {
+			w.LoginKey = schema.LoginKey(login)
+		}
+		if email := profile["email"]; email != "" && rs.emailUnique {
+			w.EmailKey = schema.LoginKey(email)
+		}
+		c.buf = staging.AppendProfile(c.buf[:0], profile)
+		st := in.Stored
+		if st.Present && st.LoginKey == w.LoginKey && st.EmailKey == w.EmailKey && st.JSON == string(c.buf) {
+			continue // unchanged: a re-validation rewrites only what changed
+		}
+		w.JSON = string(c.buf)
+		res.profiles = append(res.profiles, w)
+	}
+	return res
+}
+
+// stagedRecord presents a staged record to the transformations: Ferry's
+// edits over the source's values, the first value of each attribute.
+type stagedRecord struct {
+	attrs, edits map[string][]string
+}
+
+func (r stagedRecord) Get(name string) (string, bool) {
+	if v, ok := r.edits[name]; ok {
+		if len(v) == 0 {
+			return "", false
+		}
+		return v[0], true
+	}
+	if v := r.attrs[name]; len(v) > 0 {
+		return v[0], true
+	}
+	return "", false
+}
+
+func decodeRecord(in staging.ValidationInput) (stagedRecord, error) {
+	attrs, err := staging.DecodeAttributes(in.Attributes)
+	if err != nil {
+		return stagedRecord{}, err
+	}
+	var edits map[string][]string
+	if len(in.Edits) > 2 { // "{}": no edits, the usual case
+		if edits, err = staging.DecodeAttributes(in.Edits); err != nil {
+			return stagedRecord{}, err
+		}
+	}
+	return stagedRecord{attrs: attrs, edits: edits}, nil
+}
