@@ -99,7 +99,13 @@ func (p *Profiler) Targets(sourceID int64) []string {
 
 // Profile computes one record's profile.
 func (p *Profiler) Profile(sourceID int64, rec transform.Record) (map[string]string, []TransformError) {
-	out := map[string]string{}
+	return p.ProfileInto(map[string]string{}, sourceID, rec)
+}
+
+// ProfileInto computes one record's profile into out, which it clears
+// first: a loop over millions of records reuses one map.
+func (p *Profiler) ProfileInto(out map[string]string, sourceID int64, rec transform.Record) (map[string]string, []TransformError) {
+	clear(out)
 	var errs []TransformError
 	for _, r := range p.bySource[sourceID] {
 		if v, done := out[r.target]; done && v != "" {

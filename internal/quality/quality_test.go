@@ -228,3 +228,49 @@ func TestRemediationTasksAreValidatedAssignedAndVersioned(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A value from a field whose personal-data status is undecided (and for
+// which nothing was suggested) is masked, as the records page masks it;
+// once the field is decided not personal, the next run shows it.
+func TestUndecidedFieldsAreMaskedUntilDecidedNotPersonal(t *testing.T) {
+	w := newWorld(t)
+	rec := person(2, "E1", "ok@example.com", "A", "B", "US")
+	rec.Attributes["site"] = []string{"Narnia"}
+	w.stage(t, rec)
+	fields, _ := w.mapping.FindFields(w.ctx, w.p.ID, w.src.ID)
+	var site *mapping.SourceField
+	for i := range fields {
+		if fields[i].Name == "site" {
+			site = &fields[i]
+		}
+	}
+	if site == nil || site.PII != mapping.PIIUnknown || site.PIISuggestion != "" {
+		t.Fatalf("site field = %+v", site)
+	}
+	target := "countryCode"
+	if _, err := w.mapping.CreateRow(w.ctx, w.p.ID, mapping.RowInput{SourceFieldID: &site.ID, TargetAttribute: &target}); err != nil {
+		t.Fatal(err)
+	}
+	shown := func() string {
+		t.Helper()
+		run, err := w.quality.Validate(w.ctx, w.p.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		occ, _ := w.quality.FindOccurrences(w.ctx, quality.OccurrenceFilter{RunID: run.ID, Code: quality.IssueBadCountryCode})
+		if len(occ) != 1 {
+			t.Fatalf("country occurrences = %+v", occ)
+		}
+		return occ[0].Value
+	}
+	if v := shown(); v == "Narnia" {
+		t.Fatalf("an undecided field's value is shown: %q", v)
+	}
+	no := mapping.PIINo
+	if _, err := w.mapping.UpdateField(w.ctx, w.p.ID, site.ID, site.Version, mapping.FieldInput{PII: &no}); err != nil {
+		t.Fatal(err)
+	}
+	if v := shown(); v != "Narnia" {
+		t.Fatalf("a field decided not personal is masked: %q", v)
+	}
+}

@@ -213,8 +213,8 @@ type ruleSet struct {
 	profiler *mapping.Profiler
 	digest   string
 	attrs    []schema.Attribute // the compilable ones, by name
-	// piiTargets: per source, the attributes fed by personal data, whose
-	// values occurrences mask.
+	// piiTargets: per source, the attributes fed by personal (or
+	// undecided) fields, whose values occurrences mask.
 	piiTargets  map[int64]map[string]bool
 	emailUnique bool
 }
@@ -239,17 +239,20 @@ func newRuleSet(m *mapping.Matrix, dropped map[int64]bool) *ruleSet {
 		}
 		return 0
 	})
-	pii := map[int64]map[string]bool{} // source → field names that carry personal data
+	// A value is shown in an occurrence only when every field feeding its
+	// attribute is known not to be personal data; undecided fields count as
+	// personal, as they do on the records page.
+	notPII := map[int64]map[string]bool{} // source → fields decided not personal
 	for _, f := range m.AllFields {
-		if f.PII == mapping.PIIYes || f.PIISuggestion != "" {
-			if pii[f.SourceID] == nil {
-				pii[f.SourceID] = map[string]bool{}
+		if f.PII == mapping.PIINo {
+			if notPII[f.SourceID] == nil {
+				notPII[f.SourceID] = map[string]bool{}
 			}
-			pii[f.SourceID][f.Name] = true
+			notPII[f.SourceID][f.Name] = true
 		}
 	}
 	for _, l := range m.Lines {
-		if l.Row != nil && l.Row.Status == mapping.StatusMapped && pii[l.Field.SourceID][l.Field.Name] {
+		if l.Row != nil && l.Row.Status == mapping.StatusMapped && !notPII[l.Field.SourceID][l.Field.Name] {
 			if rs.piiTargets[l.Field.SourceID] == nil {
 				rs.piiTargets[l.Field.SourceID] = map[string]bool{}
 			}
@@ -265,10 +268,11 @@ type checker struct {
 	rules    *ruleSet
 	checkers []*schema.Checker // parallel to rules.attrs
 	buf      []byte
+	profile  map[string]string // reused record after record
 }
 
 func (rs *ruleSet) newChecker() *checker {
-	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs))}
+	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs)), profile: map[string]string{}}
 	for i, a := range rs.attrs {
 		c.checkers[i], _ = schema.Compile(a) // compiled once already in newRuleSet
 	}
@@ -393,7 +397,7 @@ func (c *checker) checkPage(t pageTask) pageResult {
 			res.err = fmt.Errorf("record %d cannot be read: %w", in.RecordID, err)
 			return res
 		}
-		profile, terrs := rs.profiler.Profile(src, rec)
+		profile, terrs := rs.profiler.ProfileInto(c.profile, src, rec)
 		for _, te := range terrs {
 			res.occurrences = append(res.occurrences, Occurrence{RunID: t.runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
 				Code: IssueTransformFailed, Severity: SeverityBlocking, Attribute: te.Target, Message: te.Message})
