@@ -16,8 +16,8 @@ generate: ## regenerate templ components (committed)
 build: ## build bin/ferry
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ferry
 
-run: build ## start the console at http://localhost:8080 on ./data/ferry.db
-	./$(BIN) serve
+run: build ## start the console at http://localhost:8080 on ./data/ferry.db (a demo project on a new one; FERRY_DEMO=false: none)
+	FERRY_DEMO=$${FERRY_DEMO:-true} ./$(BIN) serve
 
 test: lint ## run every test, browser tests included
 	$(GO) test -count=1 ./...

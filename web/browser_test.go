@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/web"
@@ -750,9 +751,9 @@ func TestBrowserEngineerStagesValidatesAndFixesData(t *testing.T) {
 
 	// A broken file: the page's script uploads it and shows the refusal next to the file.
 	b.do("choose a broken extract", chromedp.SetUploadFiles(input, []string{file("broken.csv",
-		"employeeID,mail\r\nE1,ada@example.com\r\nE2,\"grace@example.com\r\n")}))
+		"employeeID,mail\r\nE2,\"grace@example.com\r\n")}))
 	b.do("upload the broken extract", chromedp.Click(submit), chromedp.WaitVisible(input+"-error"))
-	if got := b.text(chromedp.CSS(input + "-error")); !strings.Contains(got, "line 3") || !strings.Contains(got, "never closed") {
+	if got := b.text(chromedp.CSS(input + "-error")); !strings.Contains(got, "line 2") || !strings.Contains(got, "never closed") {
 		t.Errorf("message next to the file: %q", got)
 	}
 	if ex := w.current(t); ex != nil {
@@ -767,11 +768,32 @@ func TestBrowserEngineerStagesValidatesAndFixesData(t *testing.T) {
 		}
 	}
 
-	// The real extract, through the same form.
+	// A file broken further on: the upload is accepted, and its staging
+	// job, whose progress the page follows, fails with the line.
+	b.do("choose an extract broken on line 3", chromedp.SetUploadFiles(input, []string{file("broken-later.csv",
+		"employeeID,mail\r\nE1,ada@example.com\r\nE2,\"grace@example.com\r\n")}))
+	b.do("upload it", chromedp.Click(submit))
+	failed := b.waitForJob(w.app, w.p.ID, stagingOf(w.src.ID), 0)
+	if failed.Status != jobs.StatusFailed {
+		t.Fatalf("the staging of a broken file %+v", failed)
+	}
+	if got := b.text(chromedp.CSS(fmt.Sprintf("#job-%d .job-message", failed.ID))); !strings.Contains(got, "line 3") || !strings.Contains(got, "never closed") {
+		t.Errorf("the page says of the failed staging: %q", got)
+	}
+	if ex := w.current(t); ex != nil {
+		t.Fatalf("a broken extract was staged: %+v", ex)
+	}
+	b.assertClean("a staging job that fails")
+
+	// The real extract, through the same form: the page follows its job and shows the extract.
 	b.do("choose the extract", chromedp.SetUploadFiles(input, []string{file("hr.csv", hrCSV)}))
-	b.do("upload the extract", chromedp.Click(submit), chromedp.WaitVisible(`.flash.ok[role="status"]`))
-	if got := b.flash(); !strings.Contains(got, "Staged hr.csv: 4 record(s) from HR export.") {
-		t.Errorf("flash after the upload %q", got)
+	b.do("upload the extract", chromedp.Click(submit))
+	staged := b.waitForJob(w.app, w.p.ID, stagingOf(w.src.ID), failed.ID)
+	if staged.Status != jobs.StatusSucceeded {
+		t.Fatalf("the staging %+v", staged)
+	}
+	if got := b.text(chromedp.CSS(fmt.Sprintf("#job-%d .job-message", staged.ID))); !strings.Contains(got, "Staged hr.csv: 4 record(s) from HR export.") {
+		t.Errorf("the page says of the staging: %q", got)
 	}
 	if got := b.text(".extract-records"); got != "4" {
 		t.Errorf("records in the summary %q", got)
@@ -782,10 +804,14 @@ func TestBrowserEngineerStagesValidatesAndFixesData(t *testing.T) {
 	b.screenshot(shots, "data.png")
 	b.assertClean("upload an extract")
 
-	// Validate: the issues, counted and charted.
+	// Validate: the page follows the job, then shows the issues, counted and charted.
 	b.follow("#validate")
-	if got := b.flash(); !strings.Contains(got, "Validated 4 record(s): 1 valid, 3 invalid") {
+	if got := b.flash(); !strings.HasPrefix(got, "Validating the staged data (job ") {
 		t.Errorf("flash after validating %q", got)
+	}
+	checked := b.waitForJob(w.app, w.p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}}, 0)
+	if got := b.text("#validation-job .job-message"); !strings.Contains(got, "Validated 4 record(s): 1 valid, 3 invalid") || checked.Status != jobs.StatusSucceeded {
+		t.Errorf("the page says of the validation: %q (%+v)", got, checked)
 	}
 	totals := func() string {
 		return run(b, "read the totals", chromedp.Evaluate[string](`["records","valid","invalid","excluded"].map(id =>
@@ -848,6 +874,7 @@ func TestBrowserEngineerStagesValidatesAndFixesData(t *testing.T) {
 	// Validate again: the counts change.
 	b.open(w.path("/data"))
 	b.follow("#validate")
+	b.waitForJob(w.app, w.p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}}, checked.ID)
 	if got := totals(); got != "4/2/1/1" {
 		t.Errorf("after the exclusion and the fix, totals = %s, want 4/2/1/1", got)
 	}
@@ -870,4 +897,49 @@ func TestBrowserEngineerStagesValidatesAndFixesData(t *testing.T) {
 	}
 	b.screenshot(shots, "quality-after.png")
 	b.assertClean("re-validate")
+}
+
+func stagingOf(sourceID int64) jobs.Filter {
+	return jobs.Filter{SourceID: sourceID, Kinds: []string{jobs.KindStageFile, jobs.KindStageDirectory}}
+}
+
+// waitForJob waits for the job that the page just started (the newest one
+// that f matches, newer than after) to end as a person sees it: its panel,
+// which the page's script refreshes, stops polling and the page reloads to
+// show what the job produced. It returns the job as it ended.
+func (b *chromeTab) waitForJob(app *testApp, projectID int64, f jobs.Filter, after int64) jobs.Job {
+	b.t.Helper()
+	deadline := time.Now().Add(jobDeadline) // a guard against a hang, not an expectation
+	var id int64
+	for id == 0 {
+		f.Limit = 1
+		list, err := app.Jobs.FindJobs(context.Background(), projectID, f)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if len(list) > 0 && list[0].ID > after {
+			id = list[0].ID
+		} else if time.Now().After(deadline) {
+			b.t.Fatalf("the page started no job (after job %d)", after)
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// Evaluated from here rather than in the page, which reloads meanwhile.
+	ended := fmt.Sprintf(`(() => { const p = document.getElementById("job-%d");
+		return document.readyState === "complete" && !document.documentElement.hasAttribute("data-job-reloading") &&
+			p !== null && !p.hasAttribute("data-job-poll"); })()`, id)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, chromeStepTimeout)
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](ended))
+		cancel()
+		if err == nil && done {
+			return app.waitJob(projectID, id)
+		}
+		if time.Now().After(deadline) {
+			loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+			b.t.Fatalf("the page (%s) never showed job %d ended: %v", loc, id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -11,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/staging"
@@ -31,8 +31,8 @@ import (
 // generic body limit and CSRF middleware would read it whole first.
 const uploadRoute = "/projects/:pid/data/sources/:sid/extracts"
 
-// uploadDeadline bounds one upload and its staging, which run within the
-// request and may outlast the server's usual read and write timeouts.
+// uploadDeadline bounds the receiving of one upload, which may outlast the
+// server's usual read and write timeouts (its staging is a job).
 const uploadDeadline = 2 * time.Hour
 
 // recordsPageSize is how many records one page of the records table shows.
@@ -50,6 +50,12 @@ func (s *Server) dataPage(c echo.Context) error {
 // renderData renders the data page; forms holds an upload form to show
 // again (after a refusal) by source id.
 func (s *Server) renderData(c echo.Context, status int, forms map[int64]templates.Form) error {
+	return s.renderDataWith(c, status, forms, nil)
+}
+
+// renderDataWith is renderData with, besides the upload forms, the
+// directory pull forms to show again by source id.
+func (s *Server) renderDataWith(c echo.Context, status int, forms, directory map[int64]templates.Form) error {
 	ctx := c.Request().Context()
 	p := project(c)
 	st, err := s.loadProjectState(c)
@@ -65,10 +71,21 @@ func (s *Server) renderData(c echo.Context, status int, forms map[int64]template
 		v.Run = &st.runs[0]
 		v.Stale = isStale(st)
 	}
+	vj, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}, Active: true})
+	if err != nil {
+		return err
+	}
+	if vj != nil {
+		view := s.jobView(c, *vj)
+		v.ValidateJob = &view
+	}
 	for _, src := range st.inv.Sources {
 		ds := templates.DataSource{Source: src, Form: templates.NewForm()}
 		if f, ok := forms[src.ID]; ok {
 			ds.Form = f
+		}
+		if err := s.fillSourceJobs(c, &ds, directory); err != nil {
+			return err
 		}
 		for _, ex := range all {
 			if ex.SourceID != src.ID {
@@ -117,8 +134,8 @@ type uploadFields struct {
 // errUploadTooLarge stops the reader of a file over the upload limit.
 var errUploadTooLarge = errors.New("the file is larger than the upload limit")
 
-// uploadMeter counts, hashes and limits the file as the staging reads it, so
-// that the file is read once, never held whole in memory nor written to disk.
+// uploadMeter counts, hashes and limits the file as it is spooled, so that
+// the file is read once and never held whole in memory.
 type uploadMeter struct {
 	r        io.Reader
 	limit    int64
@@ -199,21 +216,35 @@ func (s *Server) tooLarge() error {
 		templates.Bytes(s.opts.MaxExtractBytes)))
 }
 
-// uploadExtract stages the uploaded file of a source. The multipart body is
-// read as a stream: the CSRF token and options first, then the file, which
-// goes straight into the extract reader while it is measured and hashed.
+// uploadExtract receives the uploaded file of a source and hands it to a
+// staging job. The multipart body is read as a stream: the CSRF token and
+// options first, then the file, which is spooled to the uploads directory
+// while it is measured and hashed (never held in memory), checked as far
+// as can be done at once (its format, its first record, its record key),
+// and staged in the background: the data page shows the job's progress.
 func (s *Server) uploadExtract(c echo.Context) error {
 	p := project(c)
+	ctx := c.Request().Context()
 	sid, err := pathID(c, "sid", "source")
 	if err != nil {
 		return err
 	}
-	src, err := s.plan.FindSourceByID(c.Request().Context(), p.ID, sid)
+	src, err := s.plan.FindSourceByID(ctx, p.ID, sid)
 	if err != nil {
 		return err
 	}
+	to := projectURL(p, "/data") + fmt.Sprintf("#source-%d", src.ID)
+	// One staging per source at a time: refused before a byte is read.
+	active, err := s.newestJob(ctx, p.ID, jobs.Filter{SourceID: src.ID, Kinds: stagingKinds, Active: true})
+	if err != nil {
+		return err
+	}
+	if active != nil {
+		s.setFlash(c, "error", fmt.Sprintf("Job %d is already %s: wait for it to finish, or cancel it, then upload again. Nothing was staged.", active.ID, active.Label()))
+		return uploadGoTo(c, to)
+	}
 	form := templates.NewForm()
-	ex, warning, err := s.streamExtract(c, src, &form)
+	j, err := s.streamExtract(c, src, &form)
 	if err != nil {
 		if _, ok := c.Get(ctxCSRF).(string); !ok {
 			// Refused before the token was read (the file is too large):
@@ -227,6 +258,10 @@ func (s *Server) uploadExtract(c echo.Context) error {
 			form.Errors[ref.field] = ref.message
 		case ae.Code == apperr.CodeInvalid:
 			form.Errors["file"] = ae.Message
+		case ae.Code == apperr.CodeConflict:
+			// Another staging of the source started meanwhile.
+			s.setFlash(c, "error", ae.Message+" Nothing was staged.")
+			return uploadGoTo(c, to)
 		default:
 			return err
 		}
@@ -235,31 +270,24 @@ func (s *Server) uploadExtract(c echo.Context) error {
 		// form from this page and puts it in place of its own.
 		return s.renderData(c, http.StatusUnprocessableEntity, map[int64]templates.Form{src.ID: form})
 	}
-	msg := fmt.Sprintf("Staged %s: %s record(s) from %s.", ex.FileName, plan.Thousands(ex.Records), src.Name)
-	if ex.Quarantined > 0 {
-		msg += fmt.Sprintf(" %s row(s) could not be read and are listed with their line.", plan.Thousands(ex.Quarantined))
-	}
-	if ex.CarriedOver+ex.LostEdits > 0 {
-		msg += fmt.Sprintf(" %s exclusion(s) and fix(es) carried over, %s lost (their records are gone).", plan.Thousands(ex.CarriedOver), plan.Thousands(ex.LostEdits))
-	}
-	msg += " Validate the data to see its issues."
-	kind := "ok"
-	if warning != "" {
-		kind, msg = "warn", msg+" "+warning
-	}
-	s.setFlash(c, kind, msg)
-	to := projectURL(p, "/data") + fmt.Sprintf("#source-%d", src.ID)
+	s.setFlash(c, "ok", fmt.Sprintf("Uploaded %s (%s): job %d is staging it; its progress is shown below.",
+		j.Params.FileName, templates.Bytes(j.Params.SizeBytes), j.ID))
+	return uploadGoTo(c, to)
+}
+
+// uploadGoTo ends an upload with a redirect, or, for the page's script
+// (which uploads with a progress bar), with where it should go.
+func uploadGoTo(c echo.Context, to string) error {
 	if c.Request().Header.Get("X-Requested-With") == "fetch" {
-		// The page's script uploads with a progress bar; it goes where it is told.
 		c.Response().Header().Set("X-Ferry-Location", to)
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
-func (s *Server) streamExtract(c echo.Context, src *plan.Source, form *templates.Form) (*staging.Extract, string, error) {
+func (s *Server) streamExtract(c echo.Context, src *plan.Source, form *templates.Form) (*jobs.Job, error) {
 	req := c.Request()
-	// A large file and its staging take longer than an ordinary request.
+	// A large file takes longer to receive than an ordinary request.
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetReadDeadline(time.Now().Add(uploadDeadline))
 	_ = rc.SetWriteDeadline(time.Now().Add(uploadDeadline))
@@ -269,7 +297,7 @@ func (s *Server) streamExtract(c echo.Context, src *plan.Source, form *templates
 	if req.ContentLength > bodyLimit {
 		// Refused before a byte is read: nothing is changed, so the token
 		// need not be checked first.
-		return nil, "", s.tooLarge()
+		return nil, s.tooLarge()
 	}
 	req.Body = http.MaxBytesReader(c.Response(), req.Body, bodyLimit)
 
@@ -281,49 +309,49 @@ func (s *Server) streamExtract(c echo.Context, src *plan.Source, form *templates
 			token = req.PostForm.Get("_csrf")
 		}
 		if err := s.checkCSRF(c, token); err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		return nil, "", refuse("file", "Choose an extract file to upload.")
+		return nil, refuse("file", "Choose an extract file to upload.")
 	}
 	var fields uploadFields
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			if err := s.checkCSRF(c, fields.token); err != nil {
-				return nil, "", err
+				return nil, err
 			}
-			return nil, "", refuse("file", "Choose an extract file to upload.")
+			return nil, refuse("file", "Choose an extract file to upload.")
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, "", s.tooLarge()
+				return nil, s.tooLarge()
 			}
 			if err := s.checkCSRF(c, fields.token); err != nil {
-				return nil, "", err
+				return nil, err
 			}
-			return nil, "", refuse("file", "The upload could not be read (it was interrupted or is not a form upload); nothing was staged. Try again.")
+			return nil, refuse("file", "The upload could not be read (it was interrupted or is not a form upload); nothing was staged. Try again.")
 		}
 		if part.FormName() == "file" {
 			// Nothing is read of the file before the token is checked: the
 			// form sends the token first.
 			if err := s.checkCSRF(c, fields.token); err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			if err := checkUploadFields(fields); err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			if part.FileName() == "" {
-				return nil, "", refuse("file", "Choose an extract file to upload.")
+				return nil, refuse("file", "Choose an extract file to upload.")
 			}
 			return s.stagePart(c, src, part, fields)
 		}
 		value, err := io.ReadAll(io.LimitReader(part, 4<<10+1))
 		if err != nil || len(value) > 4<<10 {
 			if err := s.checkCSRF(c, fields.token); err != nil {
-				return nil, "", err
+				return nil, err
 			}
-			return nil, "", refuse("file", "The form sent a field that is far too long; nothing was staged.")
+			return nil, refuse("file", "The form sent a field that is far too long; nothing was staged.")
 		}
 		switch part.FormName() {
 		case "_csrf":
@@ -352,68 +380,21 @@ func checkUploadFields(f uploadFields) error {
 	return nil
 }
 
-// stagePart stages the file part. It returns the extract and, when the
-// extract is staged but something around it failed, a warning.
-func (s *Server) stagePart(c echo.Context, src *plan.Source, part *multipart.Part, f uploadFields) (*staging.Extract, string, error) {
-	ctx := c.Request().Context()
-	p := project(c)
-	meter := &uploadMeter{r: part, limit: s.opts.MaxExtractBytes, hash: sha256.New()}
-	failed := func(err error) error {
-		switch {
-		case meter.tooLarge:
-			return s.tooLarge()
-		case meter.err != nil:
-			return refuse("file", "The upload was interrupted before the end of the file; nothing was staged. Try again.")
-		}
-		return err
-	}
-	reader, detected, err := staging.OpenReader(meter, f.format)
+// stagePart spools the file part, checks what can be checked at once, and
+// submits the job that stages it.
+func (s *Server) stagePart(c echo.Context, src *plan.Source, part *multipart.Part, f uploadFields) (*jobs.Job, error) {
+	sp, err := s.spool(part)
 	if err != nil {
-		return nil, "", failed(err)
+		return nil, err
 	}
-	if cols := reader.Columns(); f.key != "" && len(cols) > 0 {
-		// A reader that knows its columns from the start (CSV's header):
-		// the key must be one of them, spelled as the file spells it.
-		key := ""
-		for _, col := range cols {
-			if strings.EqualFold(col, f.key) {
-				key = col
-			}
-		}
-		if key == "" {
-			return nil, "", refuse("key_attribute", fmt.Sprintf("The file has no column %q; its columns are %s. Nothing was staged.", f.key, listColumns(cols)))
-		}
-		f.key = key
-	}
-	meta := staging.Meta{FileName: part.FileName(), Format: detected, KeyAttribute: f.key}
-	ex, err := s.staging.Stage(ctx, p.ID, src.ID, reader, meta, nil)
+	format, key, err := checkSpooled(sp.path, f.format, f.key)
 	if err != nil {
-		if ex != nil && ex.Status == staging.StatusReady {
-			// Staged; only the discovery of its columns failed.
-			s.log.WarnContext(ctx, "extract staged, discovery failed", "extract", ex.ID, "error", err)
-			return ex, "Its columns could not be added to the matrix; add them on the source's fields page.", nil
-		}
-		return nil, "", failed(err)
+		_ = os.Remove(sp.path)
+		return nil, err
 	}
-	// Whatever follows the last record (a trailing newline) belongs to the
-	// file's size and checksum too.
-	if _, err := io.Copy(io.Discard, meter); err != nil && !meter.tooLarge {
-		s.log.WarnContext(ctx, "reading the end of an upload", "error", err)
-	}
-	if err := s.staging.SetFileFacts(ctx, ex.ID, meter.n, hex.EncodeToString(meter.hash.Sum(nil))); err != nil {
-		return nil, "", err
-	}
-	ex.SizeBytes, ex.Checksum = meter.n, hex.EncodeToString(meter.hash.Sum(nil))
-	if f.key != "" {
-		found := false
-		for _, col := range ex.Columns {
-			found = found || col.Name == f.key
-		}
-		if !found {
-			return ex, fmt.Sprintf("No record has the record key %q: exclusions cannot follow these records to the next extract.", f.key), nil
-		}
-	}
-	return ex, "", nil
+	// The job owns the spooled file from here on, refused or not.
+	return s.jobs.StageFile(c.Request().Context(), project(c).ID, jobs.StageFileInput{SourceID: src.ID, SourceName: src.Name, Path: sp.path,
+		FileName: uploadName(part.FileName()), Format: format, KeyAttribute: key, SizeBytes: sp.size, Checksum: sp.checksum})
 }
 
 // listColumns names the first few columns of a file, for a message.
@@ -431,25 +412,19 @@ func listColumns(cols []string) string {
 
 func (s *Server) validateData(c echo.Context) error {
 	p := project(c)
-	ctx := c.Request().Context()
-	extracts, err := s.staging.CurrentExtracts(ctx, p.ID)
+	j, err := s.jobs.Validate(c.Request().Context(), p.ID)
 	if err != nil {
-		return err
-	}
-	if len(extracts) == 0 {
-		s.setFlash(c, "error", "Nothing to validate: stage an extract of a source first.")
-		return c.Redirect(http.StatusSeeOther, projectURL(p, "/data"))
-	}
-	run, err := s.quality.Validate(ctx, p.ID, nil)
-	if err != nil {
-		if ae := apperr.As(err); ae.Code == apperr.CodeInvalid {
-			s.setFlash(c, "error", "Validation did not finish: "+ae.Message)
+		switch ae := apperr.As(err); ae.Code {
+		case apperr.CodeInvalid: // nothing staged
+			s.setFlash(c, "error", ae.Message)
+			return c.Redirect(http.StatusSeeOther, projectURL(p, "/data"))
+		case apperr.CodeConflict: // a validation runs already
+			s.setFlash(c, "error", ae.Message)
 			return c.Redirect(http.StatusSeeOther, projectURL(p, "/quality"))
 		}
 		return err
 	}
-	return s.redirectWithFlash(c, projectURL(p, "/quality"), fmt.Sprintf("Validated %s record(s): %s valid, %s invalid, %s excluded; %s issue occurrence(s).",
-		plan.Thousands(run.Records), plan.Thousands(run.Valid), plan.Thousands(run.Invalid), plan.Thousands(run.Excluded), plan.Thousands(run.Occurrences)))
+	return s.redirectWithFlash(c, projectURL(p, "/quality"), fmt.Sprintf("Validating the staged data (job %d): its progress is shown below.", j.ID))
 }
 
 // ---- personal data in staged records ----
@@ -464,29 +439,14 @@ type recordMasker struct {
 	pii, known map[string]bool
 }
 
+// maskerFor returns the masker of a source's records for the current viewer
+// and audits the view when it shows personal data unmasked.
 func (s *Server) maskerFor(c echo.Context, sourceID int64) (recordMasker, error) {
-	mk := recordMasker{show: can(c, auth.PermPIIRead), pii: map[string]bool{}, known: map[string]bool{}}
-	st, err := s.loadProjectState(c)
+	mk, err := s.newRecordMasker(c, sourceID)
 	if err != nil {
 		return mk, err
 	}
-	for _, f := range st.matrix.AllFields {
-		if f.SourceID != sourceID {
-			continue
-		}
-		key := strings.ToLower(f.Name)
-		mk.known[key] = true
-		if f.PII == mapping.PIIYes || (f.PII != mapping.PIINo && f.PIISuggestion != "") {
-			mk.pii[key] = true
-		}
-	}
-	if mk.show && len(mk.pii) > 0 {
-		// Every access to unmasked personal data is audited (DESIGN).
-		if err := s.staging.RecordPIIView(c.Request().Context(), project(c).ID, sourceID, c.Request().URL.Path); err != nil {
-			return mk, err
-		}
-	}
-	return mk, nil
+	return mk, s.auditUnmasked(c, sourceID, mk)
 }
 
 func (mk recordMasker) masks(column string) bool {
@@ -786,9 +746,7 @@ func (s *Server) updateRecord(c echo.Context) error {
 	}
 	f := newFormReader(c)
 	version := f.version()
-	eff := rec.Effective()
 	typed := map[string]string{}
-	edits := map[string]string{}
 	params, err := c.FormParams()
 	if err != nil {
 		return apperr.Invalid("The form could not be read.", nil)
@@ -797,23 +755,13 @@ func (s *Server) updateRecord(c echo.Context) error {
 		if mk.masks(name) {
 			continue // not shown, so not changed
 		}
-		vals, sent := params[editInput(name)]
-		if !sent || len(vals) == 0 {
-			continue
+		if vals, sent := params[editInput(name)]; sent && len(vals) > 0 {
+			typed[name] = strings.TrimSpace(vals[0])
 		}
-		v := strings.TrimSpace(vals[0])
-		typed[name] = v
-		current := strings.Join(eff[name], "; ")
-		_, edited := rec.Edits[name]
-		switch {
-		case v == current:
-		case edited && (v == "" || v == strings.Join(rec.Attributes[name], "; ")):
-			edits[name] = "" // back to the source's value
-		case v == "":
-			f.check.Add(editInput(name), "A value cannot be emptied in Ferry; fix it at the source, or exclude the record.")
-		default:
-			edits[name] = v
-		}
+	}
+	edits, problems := planRecordEdits(rec, ex, mk, typed)
+	for name, msg := range problems {
+		f.check.Add(editInput(name), msg)
 	}
 	err = f.parseErr()
 	if err == nil {

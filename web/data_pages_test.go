@@ -18,6 +18,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/quality"
@@ -132,20 +133,35 @@ func (b *browser) uploadExtract(path, format, name, content string) response {
 		multipartPart{name: "key_attribute"}, multipartPart{name: "file", filename: name, content: content, file: true})
 }
 
-// mustStage uploads an extract through the form and follows the redirect.
+// mustStage uploads an extract through the form, waits for the job that
+// stages it to succeed, and opens the data page the upload led to.
 func (w *dataWorld) mustStage(t *testing.T, name, content string) response {
 	t.Helper()
 	res := w.asEngineer.uploadExtract(w.uploadPath(), "", name, content)
-	return wantRedirect(t, w.asEngineer, res, w.path("/data")+fmt.Sprintf("#source-%d", w.src.ID))
+	to := w.path("/data") + fmt.Sprintf("#source-%d", w.src.ID)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != to {
+		t.Fatalf("upload of %s: %d to %q, want 303 to %s: %.500s", name, res.StatusCode, res.Header.Get("Location"), to, res.Body)
+	}
+	if j := w.app.waitStaging(w.p.ID, w.src.ID); j.Status != jobs.StatusSucceeded {
+		t.Fatalf("the staging of %s did not succeed: %+v", name, j)
+	}
+	return w.asEngineer.get(to)
 }
 
 // mustValidate validates through the form, the clock a minute later than
-// the staging, and follows the redirect to the quality page.
+// the staging, waits for the validation job to succeed, and opens the
+// quality page the button led to.
 func (w *dataWorld) mustValidate(t *testing.T) response {
 	t.Helper()
 	w.app.Clock.Advance(time.Minute)
 	res := w.asEngineer.post(w.path("/data/validate"), url.Values{})
-	return wantRedirect(t, w.asEngineer, res, w.path("/quality"))
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != w.path("/quality") {
+		t.Fatalf("validate: %d to %q: %.500s", res.StatusCode, res.Header.Get("Location"), res.Body)
+	}
+	if j := w.app.waitValidation(w.p.ID); j.Status != jobs.StatusSucceeded {
+		t.Fatalf("the validation did not succeed: %+v", j)
+	}
+	return w.asEngineer.get(w.path("/quality"))
 }
 
 func (w *dataWorld) extracts(t *testing.T) []staging.Extract {
@@ -254,8 +270,11 @@ func TestDataPagesSayWhatTheyAreForBeforeAnythingIsStaged(t *testing.T) {
 func TestAnEngineerStagesAnExtractAndSeesItsSummary(t *testing.T) {
 	w := newDataWorld(t, web.Options{})
 	res := w.mustStage(t, "hr.csv", hrCSV)
-	if got := flashText(t, res); !strings.Contains(got, "Staged hr.csv: 4 record(s) from HR export.") {
+	if got := flashText(t, res); !strings.HasPrefix(got, fmt.Sprintf("Uploaded hr.csv (%d bytes): job ", len(hrCSV))) {
 		t.Errorf("flash %q", got)
+	}
+	if got := sourceJobMessage(t, res, w.src.ID); got != "Staged hr.csv: 4 record(s) from HR export. Validate the data to see its issues." {
+		t.Errorf("the staging job's message %q", got)
 	}
 	sum := sha256.Sum256([]byte(hrCSV))
 	ex := w.current(t)
@@ -299,9 +318,10 @@ func TestAnEngineerStagesAnExtractAndSeesItsSummary(t *testing.T) {
 	if res.StatusCode != http.StatusNoContent || res.Header.Get("X-Ferry-Location") != w.path("/data")+fmt.Sprintf("#source-%d", w.src.ID) {
 		t.Errorf("an upload from the page's script: %d, X-Ferry-Location %q", res.StatusCode, res.Header.Get("X-Ferry-Location"))
 	}
-	if got := flashText(t, w.asEngineer.get(w.path("/data"))); !strings.Contains(got, "Staged hr.csv") {
+	if got := flashText(t, w.asEngineer.get(w.path("/data"))); !strings.Contains(got, "Uploaded hr.csv") {
 		t.Errorf("the flash after a scripted upload: %q", got)
 	}
+	w.app.waitStaging(w.p.ID, w.src.ID)
 
 	// A ragged row is quarantined with its line; the rest is staged and replaces the current extract.
 	ragged := hrCSV + "E5,too,many,fields,here,really\r\n"
@@ -324,8 +344,11 @@ func TestAnEngineerStagesAnExtractAndSeesItsSummary(t *testing.T) {
 	res = w.asEngineer.uploadParts(w.uploadPath(), multipartPart{name: "_csrf", content: w.asEngineer.csrf()},
 		multipartPart{name: "format", content: "csv"}, multipartPart{name: "key_attribute", content: "MAIL"},
 		multipartPart{name: "file", filename: "hr.csv", content: hrCSV, file: true})
-	if res.StatusCode != http.StatusSeeOther || w.current(t).KeyAttribute != "mail" {
-		t.Errorf("staging with the key MAIL: %d, key %q", res.StatusCode, w.current(t).KeyAttribute)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staging with the key MAIL: %d", res.StatusCode)
+	}
+	if j := w.app.waitStaging(w.p.ID, w.src.ID); j.Status != jobs.StatusSucceeded || w.current(t).KeyAttribute != "mail" {
+		t.Errorf("staging with the key MAIL: %+v, key %q", j, w.current(t).KeyAttribute)
 	}
 }
 
@@ -342,37 +365,61 @@ func TestARefusedUploadStagesNothingAndSaysWhyNextToTheFile(t *testing.T) {
 		send  func(b *browser) response
 		field string // the field the message is next to
 		want  string
+		// job says that the upload is accepted and its staging job fails
+		// with want: what only reading the whole file can find.
+		job bool
 	}{
 		{"no file chosen", func(b *browser) response {
 			return b.uploadParts(w.uploadPath(), multipartPart{name: "_csrf", content: b.csrf()}, multipartPart{name: "format"},
 				multipartPart{name: "file", filename: "", file: true})
-		}, "file", "Choose an extract file to upload."},
+		}, "file", "Choose an extract file to upload.", false},
 		{"no file part at all", func(b *browser) response {
 			return b.uploadParts(w.uploadPath(), multipartPart{name: "_csrf", content: b.csrf()})
-		}, "file", "Choose an extract file to upload."},
-		{"not a multipart form", func(b *browser) response { return b.post(w.uploadPath(), url.Values{"format": {"csv"}}) }, "file", "Choose an extract file"},
+		}, "file", "Choose an extract file to upload.", false},
+		{"not a multipart form", func(b *browser) response { return b.post(w.uploadPath(), url.Values{"format": {"csv"}}) }, "file", "Choose an extract file", false},
 		{"a file over the limit", func(b *browser) response { return b.uploadExtract(w.uploadPath(), "", "big.csv", big) }, "file",
-			"The file is larger than 2 KB"},
+			"The file is larger than 2 KB", false},
 		{"a request far over the limit, refused before it is read", func(b *browser) response {
 			return b.uploadExtract(w.uploadPath(), "", "huge.csv", "employeeID\r\n"+strings.Repeat("E0\r\n", 40<<10))
-		}, "file", "The file is larger than 2 KB"},
+		}, "file", "The file is larger than 2 KB", false},
 		{"an unterminated quote", func(b *browser) response {
 			return b.uploadExtract(w.uploadPath(), "", "broken.csv", "employeeID,mail\r\nE1,ada@example.com\r\nE2,\"grace@example.com\r\nE3,x@example.com\r\n")
-		}, "file", "line 3: a quoted field starts here and is never closed"},
-		{"an empty file", func(b *browser) response { return b.uploadExtract(w.uploadPath(), "", "empty.csv", "") }, "file", "empty"},
+		}, "file", "The extract cannot be staged; nothing was changed: line 3: a quoted field starts here and is never closed", true},
+		{"a broken first record", func(b *browser) response {
+			return b.uploadExtract(w.uploadPath(), "", "broken.csv", "employeeID,mail\r\nE2,\"grace@example.com\r\n")
+		}, "file", "line 2: a quoted field starts here and is never closed", false},
+		{"an empty file", func(b *browser) response { return b.uploadExtract(w.uploadPath(), "", "empty.csv", "") }, "file", "empty", false},
 		{"a CSV forced to be read as LDIF", func(b *browser) response { return b.uploadExtract(w.uploadPath(), "ldif", "hr.csv", hrCSV) }, "file",
-			"cannot be"},
+			"cannot be", false},
 		{"an unknown format", func(b *browser) response { return b.uploadExtract(w.uploadPath(), "xml", "hr.xml", "<users/>") }, "format",
-			"Choose one of the formats listed."},
+			"Choose one of the formats listed.", false},
 		{"a record key that is not a column", func(b *browser) response {
 			return b.uploadParts(w.uploadPath(), multipartPart{name: "_csrf", content: b.csrf()}, multipartPart{name: "key_attribute", content: "objectGUID"},
 				multipartPart{name: "file", filename: "hr.csv", content: hrCSV, file: true})
-		}, "key_attribute", `The file has no column "objectGUID"; its columns are employeeID, mail, givenName, sn, c.`},
+		}, "key_attribute", `The file has no column "objectGUID"; its columns are employeeID, mail, givenName, sn, c.`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(w.extracts(t))
 			res := tt.send(w.asEngineer)
+			if tt.job {
+				if res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("status %d, want 303 (accepted): %.300s", res.StatusCode, res.Body)
+				}
+				j := w.app.waitStaging(w.p.ID, w.src.ID)
+				if j.Status != jobs.StatusFailed || !strings.Contains(j.Error, tt.want) {
+					t.Errorf("the staging job %+v, want failed with %q", j, tt.want)
+				}
+				page := w.asEngineer.get(w.path("/data"))
+				panel := page.doc(t).Find(fmt.Sprintf("#source-%d .job", w.src.ID))
+				if got := text(panel); !strings.Contains(got, "failed") || !strings.Contains(got, tt.want) {
+					t.Errorf("the data page says of the job: %q", got)
+				}
+				if cur := w.current(t); cur == nil || cur.ID != first.ID || cur.Records != 4 {
+					t.Errorf("the current extract changed: %+v", cur)
+				}
+				return
+			}
 			if res.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422: %.300s", res.StatusCode, res.Body)
 			}
@@ -513,8 +560,8 @@ func TestValidationShowsTheIssuesAndAnExclusionChangesTheCounts(t *testing.T) {
 	w := newDataWorld(t, web.Options{})
 	w.mustStage(t, "hr.csv", hrCSV)
 	res := w.mustValidate(t)
-	if got := flashText(t, res); got != "Validated 4 record(s): 1 valid, 3 invalid, 0 excluded; 4 issue occurrence(s)." {
-		t.Errorf("flash %q", got)
+	if got := validationJobMessage(t, res); got != "Validated 4 record(s): 1 valid, 3 invalid, 0 excluded; 4 issue occurrence(s)." {
+		t.Errorf("the validation job's message %q", got)
 	}
 	doc := res.doc(t)
 	total := func(doc *goquery.Document, id string) string { return text(doc.Find("#total-" + id + " .total-value")) }

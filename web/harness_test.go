@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
@@ -43,9 +45,11 @@ type testApp struct {
 	// Staging and Quality hold the staged extracts and their validation.
 	Staging *staging.Service
 	Quality *quality.Service
-	Server  *web.Server
-	HTTP    *httptest.Server
-	Logs    *bytes.Buffer
+	// Jobs runs the staging and validation jobs the pages start.
+	Jobs   *jobs.Runner
+	Server *web.Server
+	HTTP   *httptest.Server
+	Logs   *bytes.Buffer
 }
 
 const testPassword = "correct horse battery staple"
@@ -73,12 +77,21 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	runner := jobs.NewRunner(d, jobs.Options{Now: clock.Now, Logger: logger, Staging: stagingSvc, Quality: qualitySvc,
+		SpoolDir: jobs.UploadDir(opts.DataDir), FlushInterval: 50 * time.Millisecond})
+	runner.Start()
+	// Before the database closes (cleanups run last first): a job still
+	// running is stopped and waited for.
+	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
-		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc}, assets, logger, opts)
+		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Server: srv, HTTP: hs, Logs: logs}
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.
@@ -110,6 +123,12 @@ func (a *testApp) mustMember(p *plan.Project, acct *auth.Account, role auth.Role
 	}
 }
 
+// testTransport carries the test clients' requests. It is not
+// http.DefaultTransport, whose idle connections every httptest.Server's
+// Close drops: a parallel test's request about to reuse one would fail
+// with "connection broken: CloseIdleConnections called".
+var testTransport = http.DefaultTransport.(*http.Transport).Clone()
+
 // browser is an HTTP client with its own cookies, like one browser.
 type browser struct {
 	t   testing.TB
@@ -119,7 +138,8 @@ type browser struct {
 
 func (a *testApp) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: a.t, app: a, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: a.t, app: a, c: &http.Client{Jar: jar, Transport: testTransport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // signedIn returns a browser signed in as acct.
@@ -218,7 +238,7 @@ func (a *testApp) api(token, method, path string, body any) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: testTransport}).Do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}

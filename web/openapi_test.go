@@ -212,6 +212,8 @@ type apiCall struct {
 	pid, sid, id int64
 	query        string
 	body         any // a string is sent as is; anything else as JSON
+	// contentType overrides the body's Content-Type (application/json).
+	contentType string
 	// validRequest also checks the request against the document: set it for
 	// requests a correct client would send.
 	validRequest bool
@@ -243,6 +245,9 @@ func (c *contract) do(call apiCall) response {
 		}
 		if call.body != nil {
 			req.Header.Set("Content-Type", "application/json")
+		}
+		if call.contentType != "" {
+			req.Header.Set("Content-Type", call.contentType)
 		}
 		if call.token != "" {
 			req.Header.Set("Authorization", "Bearer "+call.token)
@@ -456,6 +461,13 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		goals: map[string]any{"version": 99, "rationale": "Changed elsewhere"},
 		field: map[string]any{"version": 99, "notes": "Changed elsewhere"}, row: map[string]any{"version": 99, "notes": "Changed elsewhere"},
 	}
+	// writerFor names, by path, a token of a role that may write there when
+	// the project lead's may not (staged data is an engineer's).
+	writerFor := describeDataAnswers(t, c, dataContractWorld{app: app, p: p, lead: lead, srcID: srcID, leadTok: leadTok,
+		idFor: idFor, validBody: validBody, staleBody: staleBody})
+	for path, tok := range describeJobAnswers(t, c, jobsContractWorld{app: app, p: p, idFor: idFor, validBody: validBody}) {
+		writerFor[path] = tok
+	}
 	// The provocations come from the routes' shape, not from the document,
 	// so that a status the document forgot fails validation.
 	ops := doc.operations(t)
@@ -465,6 +477,10 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 			continue
 		}
 		base := apiCall{method: method, tmpl: tmpl, pid: p.ID, sid: srcID, id: idFor[tmpl], body: validBody[key]}
+		writer := leadTok
+		if tok, ok := writerFor[tmpl]; ok && method != "GET" {
+			writer = tok
+		}
 		if method == "DELETE" && tmpl == project {
 			base.query = "?confirm=" + strings.ReplaceAll(p.Name, " ", "%20")
 		}
@@ -478,7 +494,7 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 			provoke[404] = with(func(c *apiCall) {
 				c.token = outsiderTok // not a member
 				if c.id != 0 {
-					c.token, c.id = leadTok, 999999
+					c.token, c.id = writer, 999999
 				}
 			})
 			if method == "GET" {
@@ -488,10 +504,10 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 			}
 		}
 		if method == "PATCH" {
-			provoke[409] = with(func(c *apiCall) { c.token, c.body = leadTok, staleBody[tmpl] })
+			provoke[409] = with(func(c *apiCall) { c.token, c.body = writer, staleBody[tmpl] })
 		}
 		if method == "POST" || method == "PATCH" {
-			provoke[422] = with(func(c *apiCall) { c.token, c.body = leadTok, map[string]any{"version": 1, "colour": "blue"} })
+			provoke[422] = with(func(c *apiCall) { c.token, c.body = writer, map[string]any{"version": 1, "colour": "blue"} })
 		}
 		if method == "DELETE" && tmpl == project {
 			provoke[422] = with(func(c *apiCall) { c.token, c.query = leadTok, "?confirm=not+the+name" })

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/sheet"
@@ -89,6 +90,12 @@ func (s *Server) renderQuality(c echo.Context, status int, filter templates.Occu
 		currentBySource[ex.SourceID] = ex
 	}
 	v := templates.QualityView{CanRun: can(c, auth.PermRun), Staged: len(st.extracts), Filter: filter}
+	if j, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}}); err != nil {
+		return err
+	} else if j != nil {
+		view := s.jobView(c, *j)
+		v.Job = &view
+	}
 	if len(st.runs) > 0 {
 		run := st.runs[0]
 		v.Run = &run

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
@@ -56,6 +57,11 @@ type roleWorld struct {
 	extract *staging.Extract
 	record  *staging.StagedRecord
 	task    *quality.Task
+	run     *quality.Run
+	// A directory pull of a second source that runs (it waits for a
+	// server that never answers) until it is cancelled or the test ends.
+	directory *plan.Source
+	job       *jobs.Job
 }
 
 // projectName is distinctive so that a 404 can be checked not to leak it.
@@ -148,11 +154,21 @@ func (w *roleWorld) seedData(t testing.TB) {
 		t.Fatalf("staged records: %v %v", recs, err)
 	}
 	w.record = &recs[0]
-	if _, err := app.Quality.Validate(ctx, pid, nil); err != nil {
+	if w.run, err = app.Quality.Validate(ctx, pid, nil); err != nil {
 		t.Fatal(err)
 	}
 	if w.task, err = app.Quality.CreateTask(ctx, pid, app.Auth, quality.TaskInput{Title: pval("Fix the malformed emails"),
 		IssueCode: pval(quality.IssueBadEmail)}); err != nil {
+		t.Fatal(err)
+	}
+	w.directory = seedSource(t, app, w.lead, w.project, "Legacy LDAP")
+	w.job, err = app.Jobs.Submit(ctx, jobs.Spec{ProjectID: pid, SourceID: w.directory.ID, Kind: jobs.KindStageDirectory,
+		Params: jobs.Params{SourceName: w.directory.Name, URL: "ldap://ldap.example.com", BaseDN: "dc=example,dc=com"}},
+		func(ctx context.Context, _ *jobs.Progress) (jobs.Outcome, error) {
+			<-ctx.Done()
+			return jobs.Outcome{}, ctx.Err()
+		})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -251,6 +267,12 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 				id = w.record.ID
 			case "tasks":
 				id = w.task.ID
+			case "extracts":
+				id = w.extract.ID
+			case "validations":
+				id = w.run.ID
+			case "jobs":
+				id = w.job.ID
 			default:
 				return "", fmt.Errorf("no fixture for :id after %q", segs[i-1])
 			}
@@ -476,11 +498,19 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/privacy/signoff": {rule: privacyReview, status: 303, audited: true},
 
 		"GET /projects/:pid/data": {rule: read, status: 200},
-		// A new extract of the source replaces the current one (and writes an audit entry).
-		"POST /projects/:pid/data/sources/:sid/extracts": {rule: run, status: 303, audited: true, upload: func(*roleWorld) (string, string) {
+		// A new extract of the source is staged by a job (whose staging writes the audit entry, later).
+		"POST /projects/:pid/data/sources/:sid/extracts": {rule: run, status: 303, upload: func(*roleWorld) (string, string) {
 			return "ad-2.csv", roleExtractCSV + "grace@example.com,Grace\n"
 		}},
-		"POST /projects/:pid/data/validate": {rule: run, status: 303, audited: true},
+		"POST /projects/:pid/data/validate": {rule: run, status: 303},
+		// A pull from a server that is not there: the job starts, then fails.
+		"POST /projects/:pid/data/sources/:sid/directory": {rule: run, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"url": {"ldap://127.0.0.1:1"}, "base_dn": {"dc=example,dc=com"}, "bind_dn": {"cn=reader,dc=example,dc=com"},
+				"bind_password": {"reader-secret"}}
+		})},
+		"GET /projects/:pid/jobs/:id/progress": {rule: read, status: 200},
+		"GET /projects/:pid/jobs/:id/cancel":   {rule: run, status: 200},
+		"POST /projects/:pid/jobs/:id/cancel":  {rule: run, status: 303, audited: true},
 		"GET /projects/:pid/data/records": {rule: read, status: 200, query: func(w *roleWorld) string {
 			return fmt.Sprintf("?extract=%d", w.extract.ID)
 		}},
@@ -574,6 +604,39 @@ func routeTable() map[string]routeCase {
 			return map[string]any{"version": 1, "notes": "patched"}
 		}},
 		"DELETE /api/v1/projects/:pid/matrix/rows/:id": {rule: planEdit, status: 204, audited: true},
+
+		"GET /api/v1/projects/:pid/extracts":                 {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/extracts/:id":             {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/extracts/:id/records":     {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/extracts/:id/quarantined": {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/records/:id":              {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/records/:id": {rule: run, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "attributes": map[string]any{"givenName": "Adele"}}
+		}},
+		"POST /api/v1/projects/:pid/records/:id/exclude": {rule: run, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "exclude": true, "reason": "A test account."}
+		}},
+		"GET /api/v1/projects/:pid/validations":                 {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/validations/:id":             {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/validations/:id/occurrences": {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/issue-types":                 {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/tasks":                       {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/tasks": {rule: run, status: 201, audited: true, json: func(w *roleWorld) any {
+			return map[string]any{"title": "Fix the logins", "issueCode": "required_missing", "assigneeId": w.engineer.ID,
+				"dueDate": "2026-04-01", "notes": "Map a field to login.", "recordIds": []int64{w.record.ID}}
+		}},
+		"GET /api/v1/projects/:pid/tasks/:id": {rule: read, status: 200},
+		"PATCH /api/v1/projects/:pid/tasks/:id": {rule: run, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "status": "in_progress"}
+		}},
+
+		// The request body is the extract itself.
+		"POST /api/v1/projects/:pid/sources/:sid/extracts": {rule: run, status: 202, query: func(*roleWorld) string { return "?fileName=ad-3.csv" },
+			json: func(*roleWorld) any { return roleExtractCSV }},
+		"POST /api/v1/projects/:pid/validations":     {rule: run, status: 202},
+		"GET /api/v1/projects/:pid/jobs":             {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/jobs/:id":         {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/jobs/:id/cancel": {rule: run, status: 200, audited: true},
 	}
 }
 

@@ -21,7 +21,7 @@ func (s *Server) routes() {
 		// Spreadsheet uploads have their own, larger limit (see readUpload);
 		// extract uploads theirs, applied as they stream (see uploadExtract).
 		Skipper: func(c echo.Context) bool {
-			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute
+			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute || c.Path() == apiUploadRoute
 		},
 	}), s.session, s.csrf())
 
@@ -139,6 +139,10 @@ func (s *Server) routes() {
 	r("GET", "/projects/:pid/data", s.dataPage, inProject(auth.PermProjectRead))
 	r("POST", uploadRoute, s.uploadExtract, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/data/validate", s.validateData, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/data/sources/:sid/directory", s.pullDirectory, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/jobs/:id/progress", s.jobProgress, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/jobs/:id/cancel", s.cancelJobConfirm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/jobs/:id/cancel", s.cancelJob, inProject(auth.PermRun))
 	r("GET", "/projects/:pid/data/records", s.recordsPage, inProject(auth.PermProjectRead))
 	r("GET", "/projects/:pid/data/records/:id/exclude", s.excludeRecordConfirm, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/data/records/:id/exclude", s.excludeRecord, inProject(auth.PermRun))
@@ -193,6 +197,30 @@ func (s *Server) routes() {
 	api("POST", "/projects/:pid/matrix/rows", s.apiCreateRow, inProject(auth.PermPlanEdit))
 	api("PATCH", "/projects/:pid/matrix/rows/:id", s.apiUpdateRow, inProject(auth.PermPlanEdit))
 	api("DELETE", "/projects/:pid/matrix/rows/:id", s.apiDeleteRow, inProject(auth.PermPlanEdit))
+
+	// Background jobs: staging an extract, validating; their progress, cancelling them.
+	r("POST", apiUploadRoute, s.apiStageExtract, inProject(auth.PermRun).forAPI())
+	api("POST", "/projects/:pid/validations", s.apiValidate, inProject(auth.PermRun))
+	api("GET", "/projects/:pid/jobs", s.apiListJobs, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/jobs/:id", s.apiGetJob, inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/jobs/:id/cancel", s.apiCancelJob, inProject(auth.PermRun))
+
+	// Staged data, validation and remediation (the console's Data and Quality pages).
+	api("GET", "/projects/:pid/extracts", s.apiListExtracts, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/extracts/:id", s.apiGetExtract, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/extracts/:id/records", s.apiListRecords, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/extracts/:id/quarantined", s.apiListQuarantined, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/records/:id", s.apiGetRecord, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/records/:id", s.apiUpdateRecord, inProject(auth.PermRun))
+	api("POST", "/projects/:pid/records/:id/exclude", s.apiExcludeRecord, inProject(auth.PermRun))
+	api("GET", "/projects/:pid/validations", s.apiListRuns, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/validations/:id", s.apiGetRun, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/validations/:id/occurrences", s.apiListOccurrences, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/issue-types", s.apiIssueTypes, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/tasks", s.apiListTasks, inProject(auth.PermProjectRead))
+	api("POST", "/projects/:pid/tasks", s.apiCreateTask, inProject(auth.PermRun))
+	api("GET", "/projects/:pid/tasks/:id", s.apiGetTask, inProject(auth.PermProjectRead))
+	api("PATCH", "/projects/:pid/tasks/:id", s.apiUpdateTask, inProject(auth.PermRun))
 }
 
 // handle registers one route with its access rule.

@@ -22,6 +22,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/logging"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -79,12 +80,18 @@ func newProductionLikeApp(t testing.TB, opts web.Options) (*testApp, *lockedLog)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	runner := jobs.NewRunner(d, jobs.Options{Now: clock.Now, Logger: logger, Staging: stagingSvc, Quality: qualitySvc, SpoolDir: jobs.UploadDir(opts.DataDir)})
+	runner.Start()
+	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc, Mapping: mappingSvc,
-		Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc}, assets, logger, opts)
+		Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs
 }
 
 func cookieNamed(h http.Header, name string) *http.Cookie {

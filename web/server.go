@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -99,8 +101,11 @@ type Options struct {
 	// MaxUploadBytes caps spreadsheet uploads (matrix imports).
 	MaxUploadBytes int64
 	// MaxExtractBytes caps extract uploads (CSV, LDIF, JSON), which are
-	// streamed into the staging area rather than held in memory.
+	// spooled to a file (never held in memory) and staged by a job.
 	MaxExtractBytes int64
+	// DataDir is Ferry's data directory: uploads are spooled to its
+	// uploads/ directory until their staging job ends.
+	DataDir string
 }
 
 // Services are the domain services the handlers call.
@@ -114,6 +119,7 @@ type Services struct {
 	Privacy PrivacyService
 	Staging StagingService
 	Quality QualityService
+	Jobs    JobService
 }
 
 // Server is the console's HTTP server.
@@ -128,6 +134,7 @@ type Server struct {
 	privacy PrivacyService
 	staging StagingService
 	quality QualityService
+	jobs    JobService
 	assets  *static.Assets
 	log     *slog.Logger
 	opts    Options
@@ -149,8 +156,11 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 	if opts.MaxExtractBytes == 0 {
 		opts.MaxExtractBytes = 2 << 30
 	}
+	if opts.DataDir == "" {
+		opts.DataDir = filepath.Join(os.TempDir(), "ferry")
+	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -63,6 +63,10 @@ type StagingService interface {
 	ExcludeRecord(ctx context.Context, projectID, recordID, version int64, exclude bool, reason string) error
 	EditRecord(ctx context.Context, projectID, recordID, version int64, edits map[string]string) (*staging.StagedRecord, error)
 	RecordPIIView(ctx context.Context, projectID, sourceID int64, where string) error
+	// For the API (internal/staging/find.go).
+	FindExtractByID(ctx context.Context, projectID, id int64) (*staging.Extract, error)
+	FindQuarantinedPage(ctx context.Context, extractID, afterID int64, limit int) ([]staging.QuarantinedRow, error)
+	ProjectRecordIDs(ctx context.Context, projectID int64, ids []int64) ([]int64, error)
 }
 
 // QualityService is what the web layer needs of validation and remediation.
@@ -73,4 +77,8 @@ type QualityService interface {
 	CreateTask(ctx context.Context, projectID int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)
 	UpdateTask(ctx context.Context, projectID, id, version int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)
 	FindTasks(ctx context.Context, projectID int64) ([]quality.Task, error)
+	// For the API (internal/quality/find.go).
+	FindRuns(ctx context.Context, projectID, beforeID int64, limit int) ([]quality.Run, error)
+	FindRunByID(ctx context.Context, projectID, id int64) (*quality.Run, error)
+	FindTaskByID(ctx context.Context, projectID, id int64) (*quality.Task, error)
 }

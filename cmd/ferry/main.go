@@ -23,6 +23,8 @@ import (
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/config"
 	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/demo"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/logging"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -43,6 +45,8 @@ Usage:
   ferry serve [flags]                              run the web console (see ferry serve -h)
   ferry token create --user EMAIL --name NAME      create a personal API token and print it once
   ferry stage --project NAME --source NAME FILE    stage an extract (CSV, LDIF, JSON/NDJSON) of a source
+  ferry stage --project NAME --source NAME --ldap-url URL --base-dn DN [--bind-dn DN]
+                                                   pull a source's users from a live LDAP/AD directory
   ferry validate --project NAME [--json]           validate the staged data and print the issues by type
   ferry version                                    print the version
 
@@ -82,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "token":
 		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "stage":
-		return stageCommand(ctx, args[1:], getenv, stdout, stderr)
+		return stageCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "validate":
 		return validateCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
@@ -140,13 +144,32 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer a.db.Close()
 
+	// Background jobs: what a crash left unfinished is dealt with before
+	// anything else runs; the workers stop (and the jobs they run are left
+	// to resume) before the database closes.
+	runner := jobs.NewRunner(a.db, jobs.Options{Workers: cfg.JobWorkers, Logger: a.log, Staging: a.staging, Quality: a.quality,
+		SpoolDir: jobs.UploadDir(cfg.DataDir)})
+	if err := recoverJobs(ctx, a, runner, stdout); err != nil {
+		return err
+	}
+	runner.Start()
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := runner.Shutdown(stopCtx); err != nil {
+			a.log.Warn("background jobs did not stop in time; they are resumed or marked at the next start", "error", err)
+		}
+	}()
+
 	assets, err := static.New("/static")
 	if err != nil {
 		return err
 	}
-	srv := web.New(web.Services{Auth: a.auth, Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
-		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality}, assets, a.log, web.Options{
+	demoData := newDemoSeeding(a, stdout, demo.Options{})
+	srv := web.New(web.Services{Auth: demoData.authService(), Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
+		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
+		DataDir: cfg.DataDir,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -159,6 +182,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := firstRun(ctx, a, stdout); err != nil {
 		return err
 	}
+	demoData.start(ctx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
@@ -171,6 +195,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return httpServer.Shutdown(shutdownCtx)
+}
+
+// recoverJobs deals with the work a crash (or a kill) left unfinished,
+// before anything runs: extracts left half-staged are discarded, validation
+// runs left running are closed as failed, then each
+// job left queued or running is queued again to run from the start, or
+// marked interrupted with what to do (see jobs.Runner.Recover).
+func recoverJobs(ctx context.Context, a *app, runner *jobs.Runner, stdout io.Writer) error {
+	discarded, err := a.staging.DiscardUnfinished(ctx)
+	if err != nil {
+		return cliError("discard the extracts a crash left half-staged", err)
+	}
+	runs, err := a.quality.MarkInterrupted(ctx)
+	if err != nil {
+		return cliError("mark the validations a crash left running", err)
+	}
+	rec, err := runner.Recover(ctx)
+	if err != nil {
+		return cliError("recover the background jobs", err)
+	}
+	if discarded+runs+len(rec.Resumed)+len(rec.Interrupted) > 0 {
+		fmt.Fprintf(stdout, "Ferry did not stop cleanly last time: %d half-staged extract(s) discarded, %d unfinished validation(s) closed, %d job(s) resumed from the start, %d job(s) marked interrupted (their pages say what to do).\n",
+			discarded, runs, len(rec.Resumed), len(rec.Interrupted))
+	}
+	return nil
 }
 
 // firstRun makes sure somebody can sign in: it creates the first admin from

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,11 +17,13 @@ import (
 	"github.com/ferry-migrate/ferry/internal/config"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/staging"
+	"github.com/ferry-migrate/ferry/internal/staging/ldapextract"
 )
 
-// stageCommand is `ferry stage --project NAME --source NAME FILE`: it stages
-// an extract with a progress bar and prints a summary at the end.
-func stageCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// stageCommand is `ferry stage --project NAME --source NAME FILE`, or
+// `… --ldap-url URL` to pull from a live directory: it stages an extract with
+// a progress bar and prints a summary at the end.
+func stageCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("stage", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	projectName := fs.String("project", "", "name of the project")
@@ -33,13 +34,23 @@ func stageCommand(ctx context.Context, args []string, getenv func(string) string
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	dataDir := fs.String("data-dir", "", "data directory (default FERRY_DATA_DIR or ./data)")
 	dbURL := fs.String("database-url", "", "database DSN (default FERRY_DATABASE_URL)")
+	lf := addLDAPFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *projectName == "" || *sourceName == "" || fs.NArg() != 1 {
-		return errors.New("usage: ferry stage --project NAME --source NAME [--format csv|ldif|json] [--key ATTRIBUTE] FILE")
+	if err := checkStageArgs(fs, lf, *projectName, *sourceName, *format); err != nil {
+		return err
 	}
-	path := fs.Arg(0)
+	var ldapCfg ldapextract.Config
+	if lf.url != "" {
+		var err error
+		if ldapCfg, err = lf.config(); err != nil {
+			return err
+		}
+		if err := checkLDAPConfig(ldapCfg); err != nil {
+			return err
+		}
+	}
 	var cfgArgs []string
 	if *dataDir != "" {
 		cfgArgs = append(cfgArgs, "-data-dir", *dataDir)
@@ -70,7 +81,11 @@ func stageCommand(ctx context.Context, args []string, getenv func(string) string
 		actor = audit.Actor{ID: acct.ID, Name: acct.Name + " <" + acct.Email + "> (CLI)"}
 	}
 	ctx = audit.WithActor(ctx, actor)
+	if lf.url != "" {
+		return stageLDAP(ctx, a, p, src, lf, ldapCfg, *key, *quiet, getenv, stdin, stdout, stderr)
+	}
 
+	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open the extract: %w", err)
@@ -110,7 +125,14 @@ func stageCommand(ctx context.Context, args []string, getenv func(string) string
 	if err := a.staging.SetChecksum(ctx, ex.ID, sum); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Staged %s (%s, %d bytes, sha256 %s…) into %s / %s\n", meta.FileName, detected, info.Size(), sum[:12], p.Name, src.Name)
+	printStageSummary(stdout, fmt.Sprintf("Staged %s (%s, %d bytes, sha256 %s…) into %s / %s", meta.FileName, detected, info.Size(), sum[:12], p.Name, src.Name), ex)
+	return nil
+}
+
+// printStageSummary prints what a staging did, after a first line that says
+// what was staged where.
+func printStageSummary(stdout io.Writer, headline string, ex *staging.Extract) {
+	fmt.Fprintln(stdout, headline)
 	fmt.Fprintf(stdout, "  records:      %d\n", ex.Records)
 	fmt.Fprintf(stdout, "  quarantined:  %d (rows the reader could not take; see the extract's page)\n", ex.Quarantined)
 	fmt.Fprintf(stdout, "  record key:   %s\n", orNone(ex.KeyAttribute))
@@ -121,7 +143,6 @@ func stageCommand(ctx context.Context, args []string, getenv func(string) string
 	for _, w := range ex.Warnings {
 		fmt.Fprintf(stdout, "  warning:      %s\n", w)
 	}
-	return nil
 }
 
 func orNone(s string) string {

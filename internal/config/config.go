@@ -31,6 +31,10 @@ type Config struct {
 	InsecureCookies bool
 	// MaxUploadMB caps an extract uploaded through the browser, in MiB.
 	MaxUploadMB int64
+	// Demo creates the demo project on a database without projects (make run sets it).
+	Demo bool
+	// JobWorkers is how many background jobs (stagings, validations) run at once.
+	JobWorkers int
 }
 
 // setting describes one configuration value: its flag, environment variable,
@@ -75,6 +79,22 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a whole number of MiB such as 2048", v)
 			}
 			c.MaxUploadMB = n
+			return nil
+		}},
+		{"demo", "FERRY_DEMO", "false", "on a start with no project yet, create a demo project with generated, staged data (once per database; `make run` sets it to true)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			c.Demo = b
+			return nil
+		}},
+		{"job-workers", "FERRY_JOB_WORKERS", "2", "how many background jobs (stagings, directory pulls, validations) run at once (1 to 32); the others wait their turn", func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number such as 2", v)
+			}
+			c.JobWorkers = n
 			return nil
 		}},
 	}
@@ -143,6 +163,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxUploadMB < 1 || c.MaxUploadMB > 1<<20 {
 		bad("FERRY_MAX_UPLOAD_MB", "%d must be between 1 and 1048576 (1 TiB)", c.MaxUploadMB)
+	}
+	if c.JobWorkers < 1 || c.JobWorkers > 32 {
+		bad("FERRY_JOB_WORKERS", "%d must be between 1 and 32", c.JobWorkers)
 	}
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 720*time.Hour {
 		bad("FERRY_SESSION_TTL", "%s must be between 5m and 720h", c.SessionTTL)

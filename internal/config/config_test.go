@@ -17,7 +17,7 @@ func TestDefaultsWorkOnAFreshMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.DataDir != "./data" || c.LogFormat != "text" || c.SessionTTL != 12*time.Hour || c.InsecureCookies ||
-		c.MaxUploadMB != 2048 {
+		c.MaxUploadMB != 2048 || c.Demo || c.JobWorkers != 2 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if got := c.PublicURL(); got != "http://localhost:8080" {
@@ -53,6 +53,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"session TTL not a duration", map[string]string{"FERRY_SESSION_TTL": "forever"}, nil, "FERRY_SESSION_TTL"},
 		{"session TTL too short", map[string]string{"FERRY_SESSION_TTL": "1s"}, nil, "FERRY_SESSION_TTL"},
 		{"insecure cookies not a boolean", map[string]string{"FERRY_INSECURE_COOKIES": "maybe"}, nil, "FERRY_INSECURE_COOKIES"},
+		{"demo not a boolean", map[string]string{"FERRY_DEMO": "yes please"}, nil, "FERRY_DEMO"},
+		{"job workers not a number", map[string]string{"FERRY_JOB_WORKERS": "many"}, nil, "FERRY_JOB_WORKERS"},
+		{"no job worker", nil, []string{"-job-workers", "0"}, "FERRY_JOB_WORKERS"},
 		{"upload limit not a number", map[string]string{"FERRY_MAX_UPLOAD_MB": "2GB"}, nil, "FERRY_MAX_UPLOAD_MB"},
 		{"upload limit zero", nil, []string{"-max-upload-mb", "0"}, "FERRY_MAX_UPLOAD_MB"},
 		{"base URL not http", map[string]string{"FERRY_BASE_URL": "ftp://x"}, nil, "FERRY_BASE_URL"},

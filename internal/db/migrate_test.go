@@ -117,6 +117,13 @@ var seeds = []seed{
 	}, check: `SELECT 1 FROM staged_records r JOIN extracts e ON e.id = r.extract_id
 		WHERE r.id = 7 AND r.source_key = 'e100' AND r.attributes_json = '{"mail":["ann@example.com"]}'
 		AND r.edits_json = '{"mail":["ann@example.org"]}' AND r.excluded AND r.exclude_reason = 'left' AND r.edited AND r.version = 3`},
+	{since: 4, name: "a finished staging job and a queued validation", insert: []string{
+		`INSERT INTO jobs (id, project_id, source_id, kind, status, lock_key, params_json, done, total, message, result_json, created_by_name, created_at, started_at, finished_at, updated_at)
+		 VALUES (3, 1, 1, 'stage_file', 'succeeded', 'source:1', '{"fileName":"users.csv"}', 120, 120, 'Staged users.csv: 1 record(s) from LDAP.', '{"extractId":1}',
+		 'Lea Lead', '2026-03-02 08:00:00', '2026-03-02 08:00:01', '2026-03-02 08:00:02', '2026-03-02 08:00:02')`,
+		`INSERT INTO jobs (id, project_id, kind, status, lock_key, created_at, updated_at) VALUES (4, 1, 'validate', 'queued', 'validate', '2026-03-02 08:01:00', '2026-03-02 08:01:00')`,
+	}, check: `SELECT 1 FROM jobs s JOIN jobs v ON v.id = 4 AND v.status = 'queued' AND v.source_id IS NULL AND v.params_json = '{}'
+		WHERE s.id = 3 AND s.source_id = 1 AND s.result_json = '{"extractId":1}' AND s.done = 120 AND s.finished_at IS NOT NULL`},
 	{since: 5, name: "a staged record's profile", insert: []string{
 		`INSERT INTO staged_profiles (record_id, profile_json, login_key, email_key)
 		 VALUES (7, '{"login":"ann@example.org"}', 'ann@example.org', '')`,

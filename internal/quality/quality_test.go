@@ -274,3 +274,32 @@ func TestUndecidedFieldsAreMaskedUntilDecidedNotPersonal(t *testing.T) {
 		t.Fatalf("a field decided not personal is masked: %q", v)
 	}
 }
+
+// A run a crash left running is closed at start-up, its occurrences removed.
+func TestRunsLeftRunningByACrashAreMarkedFailed(t *testing.T) {
+	w := newWorld(t)
+	w.stage(t, person(2, "E1", "bad", "A", "B", "US"))
+	w.mapAll(t)
+	run, err := w.quality.Validate(w.ctx, w.p.ID, nil)
+	if err != nil || run.Occurrences == 0 {
+		t.Fatalf("run %+v %v", run, err)
+	}
+	// As if Ferry had died before the end of the run.
+	if err := w.db.Write.Model(&quality.Run{}).Where("id = ?", run.ID).Update("status", quality.RunRunning).Error; err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.quality.MarkInterrupted(w.ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("marked %d (%v), want 1", n, err)
+	}
+	var after quality.Run
+	if err := w.db.Read.First(&after, run.ID).Error; err != nil || after.Status != quality.RunFailed || after.Error == "" || after.FinishedAt == nil {
+		t.Fatalf("run after = %+v (%v)", after, err)
+	}
+	if occ, _ := w.quality.FindOccurrences(w.ctx, quality.OccurrenceFilter{RunID: run.ID}); len(occ) != 0 {
+		t.Fatalf("%d occurrences left", len(occ))
+	}
+	if n, err := w.quality.MarkInterrupted(w.ctx); err != nil || n != 0 {
+		t.Fatalf("second call marked %d (%v)", n, err)
+	}
+}

@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
-	"sync/atomic"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -20,8 +17,6 @@ import (
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/staging"
 )
-
-var readNanos, checkNanos, writeNanos atomic.Int64
 
 // pageSize is how many records one page of validation reads and checks.
 const pageSize = 2000
@@ -91,8 +86,6 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		}
 	}
 
-	t0 := time.Now()
-	defer func() { fmt.Fprintf(os.Stderr, "DEBUG total %s\n", time.Since(t0)) }()
 	// Pages are written several at a time: every commit rewrites the pages
 	// of the login index it touched, and keys arrive in random order.
 	var pending pageResult
@@ -133,7 +126,6 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 	if err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(os.Stderr, "DEBUG pages %s read %s check %s write %s\n", time.Since(t0), time.Duration(readNanos.Load()), time.Duration(checkNanos.Load()), time.Duration(writeNanos.Load()))
 	// Uniqueness, across every source, on the indexed keys.
 	uniques := []struct{ column, code, attr string }{{"login", IssueDuplicateLogin, "login"}}
 	if rules.emailUnique {
@@ -164,7 +156,6 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		}
 		tally(occ)
 	}
-	fmt.Fprintf(os.Stderr, "DEBUG dups %s\n", time.Since(t0))
 	run.Invalid = int64(len(invalid))
 	run.Valid = run.Records - run.Excluded - run.Invalid
 	now := s.now().UTC()
@@ -313,10 +304,7 @@ func (s *Service) checkPages(ctx context.Context, runID int64, extracts []stagin
 		go func() {
 			c := rules.newChecker()
 			for t := range tasks {
-				tc := time.Now()
-				r := c.checkPage(t)
-				checkNanos.Add(int64(time.Since(tc)))
-				t.result <- r
+				t.result <- c.checkPage(t)
 			}
 		}()
 	}
@@ -327,9 +315,7 @@ func (s *Service) checkPages(ctx context.Context, runID int64, extracts []stagin
 			continue // drain, so that every goroutine can finish
 		}
 		if res.err == nil {
-			tw := time.Now()
 			res.err = write(res)
-			writeNanos.Add(int64(time.Since(tw)))
 		}
 		if res.err != nil {
 			writeErr = res.err
@@ -353,9 +339,7 @@ func (s *Service) readPages(ctx context.Context, runID int64, extracts []staging
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			tr := time.Now()
 			page, err := s.records.ReadForValidation(ctx, ex.ID, after, pageSize)
-			readNanos.Add(int64(time.Since(tr)))
 			if err != nil {
 				return err
 			}

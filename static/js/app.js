@@ -239,11 +239,11 @@
         var pct = Math.floor(ev.loaded * 100 / ev.total);
         bar.hidden = false;
         bar.value = pct;
-        say(pct < 100 ? "Uploading: " + pct + "%" : "Uploaded. Staging the records…");
+        say(pct < 100 ? "Uploading: " + pct + "%" : "Uploaded. Checking the file…");
       });
       xhr.upload.addEventListener("load", function () {
         if (bar) { bar.hidden = false; bar.value = 100; }
-        say("Uploaded. Staging the records…");
+        say("Uploaded. Checking the file…");
       });
       xhr.addEventListener("load", function () {
         var to = xhr.getResponseHeader("X-Ferry-Location");
@@ -282,6 +282,65 @@
     });
   }
 
+  // Background jobs (stagings, validations) show their progress live: the
+  // panel of an active job (data-job-poll) is replaced by a fresh copy from
+  // the server every second. Once the job has ended, the page is reloaded to
+  // show what it produced, unless the person is typing in a form. Without
+  // script, the panel's link refreshes the page.
+  function jobPanels(root) {
+    root.querySelectorAll("[data-job-poll]").forEach(pollJob);
+  }
+  function pollJob(panel) {
+    var id = panel.id, failures = 0;
+    function quiet(p) {
+      var link = p.querySelector(".job-refresh");
+      if (link) link.hidden = true;
+    }
+    quiet(panel);
+    function tick() {
+      var current = document.getElementById(id);
+      if (!current) return;
+      fetch(current.getAttribute("data-job-poll"), { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (res) {
+          if (!res.ok) throw new Error("status " + res.status);
+          return res.text();
+        })
+        .then(function (html) {
+          failures = 0;
+          var tpl = document.createElement("template");
+          tpl.innerHTML = html.trim();
+          var fresh = tpl.content.firstElementChild;
+          var now = document.getElementById(id);
+          if (!fresh || !now) return;
+          now.replaceWith(fresh);
+          localTimes(fresh);
+          if (fresh.hasAttribute("data-job-poll")) {
+            quiet(fresh);
+            setTimeout(tick, 1000);
+            return;
+          }
+          var typing = document.activeElement && document.activeElement.form && !fresh.contains(document.activeElement);
+          if (!typing) {
+            document.documentElement.setAttribute("data-job-reloading", id);
+            window.location.reload();
+          }
+        })
+        .catch(function () {
+          failures++;
+          var now = document.getElementById(id);
+          var note = now && now.querySelector(".job-message");
+          if (note && !now.querySelector(".job-lost")) {
+            var lost = document.createElement("span");
+            lost.className = "job-lost error";
+            lost.textContent = " The server cannot be reached right now; trying again.";
+            note.appendChild(lost);
+          }
+          setTimeout(tick, Math.min(30000, 1000 * Math.pow(2, failures)));
+        });
+    }
+    setTimeout(tick, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     document.querySelectorAll("table[data-sortable]").forEach(sortable);
@@ -291,5 +350,6 @@
     matrixGrid(document);
     transformPreview(document);
     uploads(document);
+    jobPanels(document);
   });
 })();
