@@ -127,7 +127,10 @@ var seeds = []seed{
 	{since: 5, name: "a staged record's profile", insert: []string{
 		`INSERT INTO staged_profiles (record_id, profile_json, login_key, email_key)
 		 VALUES (7, '{"login":"ann@example.org"}', 'ann@example.org', '')`,
-	}, check: `SELECT 1 FROM staged_profiles p JOIN staged_records r ON r.id = p.record_id WHERE p.login_key = 'ann@example.org'`},
+		`INSERT INTO staged_keys (extract_id, kind, key, record_id) VALUES (1, 'login', 'ann@example.org', 7)`,
+	}, check: `SELECT 1 FROM staged_profiles p JOIN staged_records r ON r.id = p.record_id
+		JOIN staged_keys k ON k.record_id = r.id AND k.extract_id = r.extract_id AND k.kind = 'login' AND k.key = p.login_key
+		WHERE p.login_key = 'ann@example.org'`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

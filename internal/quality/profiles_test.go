@@ -103,3 +103,70 @@ func TestValidationStoresProfilesAndRewritesOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("after a matrix change: %d written, digest %q (was %q), profile %v", counter.written, third.MatrixDigest, first.MatrixDigest, profileOf(t, w, recs[2].ID))
 	}
 }
+
+func dupLogins(t *testing.T, w *world) int64 {
+	t.Helper()
+	run, err := w.quality.Validate(w.ctx, w.p.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run.Counts.ByCode[quality.IssueDuplicateLogin]
+}
+
+// The uniqueness keys follow the records through edits, exclusions and
+// inclusions, and are rebuilt whole after a run that did not finish.
+func TestUniquenessKeysFollowEditsExclusionsAndUnfinishedRuns(t *testing.T) {
+	w := newWorld(t)
+	w.stage(t,
+		person(2, "E1", "sam@example.com", "Sam", "Lee", "US"),
+		person(3, "E2", "SAM@example.com", "Sam", "Ray", "GB"),
+		person(4, "E3", "kim@example.com", "Kim", "Fox", "FR"),
+	)
+	w.mapAll(t)
+	if n := dupLogins(t, w); n != 2 {
+		t.Fatalf("%d duplicate-login occurrences, want 2", n)
+	}
+	ex, _ := w.staging.CurrentExtract(w.ctx, w.p.ID, w.src.ID)
+	recs, _ := w.staging.FindRecords(w.ctx, ex.ID, 0, 10)
+
+	// Excluded: no longer a duplicate; included again: a duplicate again.
+	if err := w.staging.ExcludeRecord(w.ctx, w.p.ID, recs[1].ID, recs[1].Version, true, "test account"); err != nil {
+		t.Fatal(err)
+	}
+	if n := dupLogins(t, w); n != 0 {
+		t.Fatalf("with one excluded: %d duplicate occurrences", n)
+	}
+	recs, _ = w.staging.FindRecords(w.ctx, ex.ID, 0, 10)
+	if err := w.staging.ExcludeRecord(w.ctx, w.p.ID, recs[1].ID, recs[1].Version, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := dupLogins(t, w); n != 2 {
+		t.Fatalf("included again: %d duplicate occurrences, want 2", n)
+	}
+
+	// Fixed by an edit: the old key goes, the new one collides with Kim's.
+	recs, _ = w.staging.FindRecords(w.ctx, ex.ID, 0, 10)
+	if _, err := w.staging.EditRecord(w.ctx, w.p.ID, recs[1].ID, recs[1].Version, map[string]string{"mail": "Kim@Example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := w.quality.Validate(w.ctx, w.p.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	occ, _ := w.quality.FindOccurrences(w.ctx, quality.OccurrenceFilter{RunID: run.ID, Code: quality.IssueDuplicateLogin})
+	if len(occ) != 2 || occ[0].RecordID != recs[1].ID || occ[1].RecordID != recs[2].ID {
+		t.Fatalf("after the edit: duplicates %+v, want records %d and %d", occ, recs[1].ID, recs[2].ID)
+	}
+
+	// A run that stopped between its profiles and its keys: the keys are
+	// lost here, and the next run writes them all again.
+	if err := w.db.Write.Exec("DELETE FROM staged_keys").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.Write.Model(&quality.Run{}).Where("id = ?", run.ID).Update("status", quality.RunFailed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := dupLogins(t, w); n != 2 {
+		t.Fatalf("after an unfinished run: %d duplicate occurrences, want 2", n)
+	}
+}

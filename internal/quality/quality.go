@@ -76,7 +76,9 @@ type Records interface {
 	CurrentExtracts(ctx context.Context, projectID int64) ([]staging.Extract, error)
 	ReadForValidation(ctx context.Context, extractID, afterID int64, limit int) ([]staging.ValidationInput, error)
 	WriteProfiles(ctx context.Context, tx *sql.Tx, profiles []staging.ProfileWrite) error
-	DuplicateKeys(ctx context.Context, projectID int64, column string) ([]staging.RecordRef, error)
+	ReplaceKeys(ctx context.Context, remove, add []staging.KeyEntry) error
+	RemoveKeys(ctx context.Context, extractIDs []int64) error
+	DuplicateKeys(ctx context.Context, projectID int64, kind string) ([]staging.RecordRef, error)
 }
 
 // DroppedFields lists the fields legal decided not to migrate.

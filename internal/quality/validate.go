@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -54,6 +55,23 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		return nil, err
 	}
 	rules := newRuleSet(m, dropped)
+	// The keys are written after the profiles: if the last run stopped in
+	// between, they may not match the profiles, so all are written again.
+	var last Run
+	err = s.db.Read.WithContext(ctx).Where("project_id = ?", projectID).Order("id DESC").Limit(1).Find(&last).Error
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	if last.ID != 0 && last.Status != RunDone {
+		ids := make([]int64, len(extracts))
+		for i, ex := range extracts {
+			ids[i] = ex.ID
+		}
+		if err := s.records.RemoveKeys(ctx, ids); err != nil {
+			return nil, err
+		}
+		rules.rebuildKeys = true
+	}
 
 	run := &Run{ProjectID: projectID, Status: RunRunning, CreatedByName: audit.ActorFrom(ctx).Name, StartedAt: s.now().UTC(), MatrixDigest: rules.digest,
 		Counts: Counts{ByCode: map[string]int64{}, BySource: map[int64]int64{}, ByAttribute: map[string]int64{}}}
@@ -110,7 +128,10 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		}
 		return nil
 	}
+	var removeKeys, addKeys []staging.KeyEntry
 	err = s.checkPages(ctx, run.ID, extracts, rules, func(res pageResult) error {
+		removeKeys = append(removeKeys, res.removeKeys...)
+		addKeys = append(addKeys, res.addKeys...)
 		pending.profiles = append(pending.profiles, res.profiles...)
 		pending.occurrences = append(pending.occurrences, res.occurrences...)
 		pending.records += res.records
@@ -123,13 +144,16 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 	if err == nil {
 		err = flush()
 	}
+	if err == nil {
+		err = s.records.ReplaceKeys(ctx, removeKeys, addKeys)
+	}
 	if err != nil {
 		return fail(err)
 	}
 	// Uniqueness, across every source, on the indexed keys.
-	uniques := []struct{ column, code, attr string }{{"login", IssueDuplicateLogin, "login"}}
+	uniques := []struct{ column, code, attr string }{{staging.KeyLogin, IssueDuplicateLogin, "login"}}
 	if rules.emailUnique {
-		uniques = append(uniques, struct{ column, code, attr string }{"email", IssueDuplicateEmail, "email"})
+		uniques = append(uniques, struct{ column, code, attr string }{staging.KeyEmail, IssueDuplicateEmail, "email"})
 	}
 	for _, u := range uniques {
 		dups, err := s.records.DuplicateKeys(ctx, projectID, u.column)
@@ -208,6 +232,9 @@ type ruleSet struct {
 	// undecided) fields, whose values occurrences mask.
 	piiTargets  map[int64]map[string]bool
 	emailUnique bool
+	// rebuildKeys: the last run did not finish, so the stored keys may not
+	// match the profiles; every key is removed and written again.
+	rebuildKeys bool
 }
 
 func newRuleSet(m *mapping.Matrix, dropped map[int64]bool) *ruleSet {
@@ -260,10 +287,20 @@ type checker struct {
 	checkers []*schema.Checker // parallel to rules.attrs
 	buf      []byte
 	profile  map[string]string // reused record after record
+	sorted   map[int64][]string // per source, the attributes profiles have, sorted
+}
+
+func (c *checker) targets(sourceID int64) []string {
+	t, ok := c.sorted[sourceID]
+	if !ok {
+		t = c.rules.profiler.Targets(sourceID)
+		c.sorted[sourceID] = t
+	}
+	return t
 }
 
 func (rs *ruleSet) newChecker() *checker {
-	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs)), profile: map[string]string{}}
+	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs)), profile: map[string]string{}, sorted: map[int64][]string{}}
 	for i, a := range rs.attrs {
 		c.checkers[i], _ = schema.Compile(a) // compiled once already in newRuleSet
 	}
@@ -279,6 +316,9 @@ type pageTask struct {
 
 type pageResult struct {
 	profiles    []staging.ProfileWrite
+	// removeKeys and addKeys are the changes of uniqueness keys, written
+	// once every profile is (sorted, see staging.ReplaceKeys).
+	removeKeys, addKeys []staging.KeyEntry
 	occurrences []Occurrence
 	records     int64
 	excluded    int64
@@ -372,40 +412,18 @@ func (c *checker) checkPage(t pageTask) pageResult {
 	mask := rs.piiTargets[src]
 	res := pageResult{records: int64(len(t.records))}
 	for _, in := range t.records {
-		if in.Excluded {
-			res.excluded++
-			continue
-		}
 		rec, err := decodeRecord(in)
 		if err != nil {
 			res.err = fmt.Errorf("record %d cannot be read: %w", in.RecordID, err)
 			return res
 		}
+		// An excluded record gets its profile and keys too (so that they are
+		// right when it is included again), but no issues.
 		profile, terrs := rs.profiler.ProfileInto(c.profile, src, rec)
-		for _, te := range terrs {
-			res.occurrences = append(res.occurrences, Occurrence{RunID: t.runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
-				Code: IssueTransformFailed, Severity: SeverityBlocking, Attribute: te.Target, Message: te.Message})
-		}
-		for i, a := range rs.attrs {
-			v, mapped := profile[a.Name]
-			if !mapped && !a.Required {
-				continue
-			}
-			err := c.checkers[i].Check(v)
-			if err == nil {
-				continue
-			}
-			var ve *schema.ValueError
-			if !errors.As(err, &ve) {
-				continue
-			}
-			shown := v
-			if mask[a.Name] {
-				shown = mapping.MaskValue(v)
-			}
-			res.occurrences = append(res.occurrences, Occurrence{RunID: t.runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
-				Code: issueCode(a, ve.Rule), Severity: SeverityBlocking, Attribute: a.Name, Value: truncate(shown, 200),
-				Message: a.Name + " " + ve.Message})
+		if in.Excluded {
+			res.excluded++
+		} else {
+			res.occurrences = c.check(res.occurrences, t.runID, src, in, profile, terrs, mask)
 		}
 		w := staging.ProfileWrite{RecordID: in.RecordID}
 		if login := profile["login"]; login != "" {
@@ -414,15 +432,67 @@ func (c *checker) checkPage(t pageTask) pageResult {
 		if email := profile["email"]; email != "" && rs.emailUnique {
 			w.EmailKey = schema.LoginKey(email)
 		}
-		c.buf = staging.AppendProfile(c.buf[:0], profile)
 		st := in.Stored
-		if st.Present && st.LoginKey == w.LoginKey && st.EmailKey == w.EmailKey && st.JSON == string(c.buf) {
+		if rs.rebuildKeys {
+			st.LoginKey, st.EmailKey = "", "" // every key is written again
+		}
+		res.removeKeys, res.addKeys = keyChange(res.removeKeys, res.addKeys, t.extract.ID, in.RecordID, staging.KeyLogin, st.LoginKey, w.LoginKey)
+		res.removeKeys, res.addKeys = keyChange(res.removeKeys, res.addKeys, t.extract.ID, in.RecordID, staging.KeyEmail, st.EmailKey, w.EmailKey)
+		c.buf = staging.AppendProfile(c.buf[:0], c.targets(src), profile)
+		if st.Present && in.Stored.LoginKey == w.LoginKey && in.Stored.EmailKey == w.EmailKey && st.JSON == string(c.buf) {
 			continue // unchanged: a re-validation rewrites only what changed
 		}
 		w.JSON = string(c.buf)
 		res.profiles = append(res.profiles, w)
 	}
 	return res
+}
+
+// keyChange adds to the lists what changing a record's key from old to new
+// takes: the old one removed, the new one added (an empty key is none).
+func keyChange(remove, add []staging.KeyEntry, extractID, recordID int64, kind, old, new string) ([]staging.KeyEntry, []staging.KeyEntry) {
+	if old == new {
+		return remove, add
+	}
+	if old != "" {
+		remove = append(remove, staging.KeyEntry{ExtractID: extractID, Kind: kind, Key: old, RecordID: recordID})
+	}
+	if new != "" {
+		// A copy: the key may share the decoded record's memory, which the
+		// list would otherwise keep alive until the end of the run.
+		add = append(add, staging.KeyEntry{ExtractID: extractID, Kind: kind, Key: strings.Clone(new), RecordID: recordID})
+	}
+	return remove, add
+}
+
+// check appends the issues of one record's profile to occ.
+func (c *checker) check(occ []Occurrence, runID, src int64, in staging.ValidationInput, profile map[string]string, terrs []mapping.TransformError, mask map[string]bool) []Occurrence {
+	for _, te := range terrs {
+		occ = append(occ, Occurrence{RunID: runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
+			Code: IssueTransformFailed, Severity: SeverityBlocking, Attribute: te.Target, Message: te.Message})
+	}
+	for i, a := range c.rules.attrs {
+		v, mapped := profile[a.Name]
+		if !mapped && !a.Required {
+			continue
+		}
+		err := c.checkers[i].Check(v)
+		if err == nil {
+			continue
+		}
+		var ve *schema.ValueError
+		if !errors.As(err, &ve) {
+			continue
+		}
+		shown := v
+		if mask[a.Name] {
+			shown = mapping.MaskValue(v)
+		}
+		occ = append(occ, Occurrence{RunID: runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
+			Code: issueCode(a, ve.Rule), Severity: SeverityBlocking, Attribute: a.Name, Value: truncate(shown, 200),
+			Message: a.Name + " " + ve.Message})
+	}
+	return occ
 }
 
 // stagedRecord presents a staged record to the transformations: Ferry's

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // time zone names are checked against the same database on every machine
 	"unicode"
@@ -290,6 +291,35 @@ func checkEmail(v string) string {
 	if len(local) > 64 {
 		return "the part before @ is longer than 64 bytes"
 	}
+	return domainVerdict(domain)
+}
+
+// domainVerdicts remembers checkDomain's verdicts: a million addresses
+// share a few domains, and the IDNA conversion is most of an address's
+// check. Bounded by maxDomainVerdicts entries.
+var (
+	domainVerdicts     sync.Map
+	domainVerdictCount atomic.Int64
+)
+
+const maxDomainVerdicts = 10_000
+
+func domainVerdict(domain string) string {
+	if msg, ok := domainVerdicts.Load(domain); ok {
+		return msg.(string)
+	}
+	msg := checkDomain(domain)
+	if domainVerdictCount.Load() < maxDomainVerdicts {
+		if _, loaded := domainVerdicts.LoadOrStore(strings.Clone(domain), msg); !loaded {
+			domainVerdictCount.Add(1)
+		}
+	}
+	return msg
+}
+
+// checkDomain returns why an email address's domain is not a host name Okta
+// accepts, or "".
+func checkDomain(domain string) string {
 	if strings.HasPrefix(domain, "[") {
 		return "the domain must be a host name, not an IP address"
 	}

@@ -6,14 +6,18 @@ import "github.com/ferry-migrate/ferry/internal/staging/attrjson"
 // written and read through attrjson: the same bytes as encoding/json,
 // several times faster, which staging a million records needs.
 
-// appendAttributes encodes a record's attributes (or edits) as stored.
-func appendAttributes(dst []byte, m map[string][]string) []byte { return attrjson.Append(dst, m) }
+// appendAttributes encodes a record's attributes (or edits) as stored;
+// sorted may list the keys in advance, in order (see attrjson.AppendSorted).
+func appendAttributes(dst []byte, sorted []string, m map[string][]string) []byte {
+	return attrjson.AppendSorted(dst, sorted, m)
+}
 
 // DecodeAttributes decodes an attributes_json or edits_json column.
 func DecodeAttributes(data []byte) (map[string][]string, error) { return attrjson.Decode(data) }
 
 // AppendProfile encodes an Okta profile as stored in staged_profiles: a JSON
-// object with the attributes in name order.
-func AppendProfile(dst []byte, profile map[string]string) []byte {
-	return attrjson.AppendStrings(dst, profile)
+// object with the attributes in name order; sorted may list the attribute
+// names in advance, in order (mapping.Profiler.Targets).
+func AppendProfile(dst []byte, sorted []string, profile map[string]string) []byte {
+	return attrjson.AppendStringsSorted(dst, sorted, profile)
 }

@@ -1,9 +1,12 @@
 package staging
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/db"
@@ -100,6 +103,91 @@ func (s *Service) FindProfileJSON(ctx context.Context, recordID int64) (string, 
 	return out, nil
 }
 
+// Key kinds in staged_keys.
+const (
+	KeyLogin = "login"
+	KeyEmail = "email"
+)
+
+// KeyEntry is one uniqueness key of one record.
+type KeyEntry struct {
+	ExtractID int64
+	Kind      string
+	Key       string
+	RecordID  int64
+}
+
+func compareKeys(a, b KeyEntry) int {
+	if c := cmp.Compare(a.ExtractID, b.ExtractID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Key, b.Key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.RecordID, b.RecordID)
+}
+
+var keyInsert = db.Bulk{Table: "staged_keys", Columns: []string{"extract_id", "kind", "key", "record_id"}}
+
+// keyBatch is how many keys one transaction writes.
+const keyBatch = 50_000
+
+// ReplaceKeys removes the given keys and adds others, in index order and
+// in large transactions: the first validation of a million records adds a
+// million keys, which in random order would rewrite most of the index at
+// every commit. The slices are sorted in place.
+func (s *Service) ReplaceKeys(ctx context.Context, remove, add []KeyEntry) error {
+	slices.SortFunc(remove, compareKeys)
+	slices.SortFunc(add, compareKeys)
+	del := s.db.Bind("DELETE FROM staged_keys WHERE extract_id = ? AND kind = ? AND key = ? AND record_id = ?")
+	for len(remove) > 0 {
+		n := min(len(remove), keyBatch)
+		err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+			stmt, err := tx.PrepareContext(ctx, del)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, k := range remove[:n] {
+				if _, err := stmt.ExecContext(ctx, k.ExtractID, k.Kind, k.Key, k.RecordID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return apperr.Internal(err)
+		}
+		remove = remove[n:]
+	}
+	values := make([]any, 0, min(len(add), keyBatch)*len(keyInsert.Columns))
+	for len(add) > 0 {
+		n := min(len(add), keyBatch)
+		values = values[:0]
+		for _, k := range add[:n] {
+			values = append(values, k.ExtractID, k.Kind, k.Key, k.RecordID)
+		}
+		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error { return s.db.InsertBulk(ctx, tx, keyInsert, values) }); err != nil {
+			return apperr.Internal(err)
+		}
+		add = add[n:]
+	}
+	return nil
+}
+
+// RemoveKeys removes every uniqueness key of the extracts.
+func (s *Service) RemoveKeys(ctx context.Context, extractIDs []int64) error {
+	for _, id := range extractIDs {
+		if _, err := s.db.WriteSQL().ExecContext(ctx, s.db.Bind("DELETE FROM staged_keys WHERE extract_id = ?"), id); err != nil {
+			return apperr.Internal(err)
+		}
+	}
+	return nil
+}
+
 // RecordRef names a staged record for a duplicate report.
 type RecordRef struct {
 	RecordID int64
@@ -109,43 +197,50 @@ type RecordRef struct {
 }
 
 // DuplicateKeys finds the records of the project's current extracts, not
-// excluded, whose stored profile shares a login key (column "login") or an
-// email key ("email") with another one. It runs on the indexed key columns.
-func (s *Service) DuplicateKeys(ctx context.Context, projectID int64, column string) ([]RecordRef, error) {
-	var col string
-	switch column {
-	case "login":
-		col = "login_key"
-	case "email":
-		col = "email_key"
-	default:
-		return nil, apperr.Internal(errors.New("staging: no uniqueness key " + column))
+// excluded, that share a key of the kind (KeyLogin, KeyEmail) with another
+// such record, ordered by key. It runs on staged_keys' index.
+func (s *Service) DuplicateKeys(ctx context.Context, projectID int64, kind string) ([]RecordRef, error) {
+	if kind != KeyLogin && kind != KeyEmail {
+		return nil, apperr.Internal(errors.New("staging: no uniqueness key " + kind))
 	}
-	// The keys shared within the project's current extracts, then their
-	// records. The key condition repeats the partial index's, so that the
-	// index serves the query.
-	live := "r.extract_id IN (SELECT id FROM extracts WHERE project_id = ? AND status = ?) AND r.excluded = ? AND p." + col + " <> ''"
-	query := `SELECT p.record_id, e.source_id, r.position, p.` + col + `
-		FROM staged_profiles p JOIN staged_records r ON r.id = p.record_id JOIN extracts e ON e.id = r.extract_id
-		WHERE ` + live + ` AND p.` + col + ` IN (
-			SELECT p.` + col + ` FROM staged_profiles p JOIN staged_records r ON r.id = p.record_id
-			WHERE ` + live + ` GROUP BY p.` + col + ` HAVING COUNT(*) > 1)
-		ORDER BY p.` + col + `, p.record_id`
-	rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(query), projectID, StatusReady, false, projectID, StatusReady, false)
+	// Keys held more than once (excluded records included: the index alone
+	// answers), then their records, of which the excluded ones are dropped
+	// below along with the keys that are then left with one record.
+	current := "SELECT id FROM extracts WHERE project_id = ? AND status = ?"
+	query := `SELECT k.record_id, e.source_id, r.position, k.key, r.excluded
+		FROM staged_keys k JOIN staged_records r ON r.id = k.record_id JOIN extracts e ON e.id = k.extract_id
+		WHERE k.extract_id IN (` + current + `) AND k.kind = ? AND k.key IN (
+			SELECT key FROM staged_keys WHERE extract_id IN (` + current + `) AND kind = ? GROUP BY key HAVING COUNT(*) > 1)
+		ORDER BY k.key, k.record_id`
+	rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(query), projectID, StatusReady, kind, projectID, StatusReady, kind)
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}
 	defer rows.Close()
-	var out []RecordRef
+	var live []RecordRef
 	for rows.Next() {
 		var r RecordRef
-		if err := rows.Scan(&r.RecordID, &r.SourceID, &r.Position, &r.Key); err != nil {
+		var excluded bool
+		if err := rows.Scan(&r.RecordID, &r.SourceID, &r.Position, &r.Key, &excluded); err != nil {
 			return nil, apperr.Internal(err)
 		}
-		out = append(out, r)
+		if !excluded {
+			live = append(live, r)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, apperr.Internal(err)
+	}
+	out := live[:0]
+	for i := 0; i < len(live); {
+		j := i
+		for j < len(live) && live[j].Key == live[i].Key {
+			j++
+		}
+		if j-i > 1 {
+			out = append(out, live[i:j]...)
+		}
+		i = j
 	}
 	return out, nil
 }

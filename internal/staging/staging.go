@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -267,6 +268,7 @@ func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader
 	width := len(recordInsert.Columns)
 	b := stagedBatch{records: make([]any, 0, batchSize*width)}
 	var buf []byte
+	var sortedCols []string // the reader's columns, sorted: the order the JSON is written in
 	send := func() error {
 		b.staged = ex.Records
 		select {
@@ -307,7 +309,10 @@ func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader
 		key, _ := rec.Get(ex.KeyAttribute)
 		stats.add(rec)
 		ex.Records++
-		buf = appendAttributes(buf[:0], rec.Attributes)
+		if cols := r.Columns(); len(cols) != len(sortedCols) {
+			sortedCols = slices.Sorted(slices.Values(cols))
+		}
+		buf = appendAttributes(buf[:0], sortedCols, rec.Attributes)
 		b.records = append(b.records, ex.ID, int64(rec.Position), keyOf(key), string(buf), "{}", int64(1))
 		if len(b.records) >= batchSize*width {
 			if err := send(); err != nil {
@@ -353,6 +358,9 @@ func (s *Service) finish(ctx context.Context, ex *Extract) error {
 				return err
 			}
 			// The replaced extract's records are no longer needed: its summary stays.
+			if err := tx.Exec("DELETE FROM staged_keys WHERE extract_id = ?", prev.ID).Error; err != nil {
+				return err
+			}
 			if err := tx.Where("extract_id = ?", prev.ID).Delete(&StagedRecord{}).Error; err != nil {
 				return err
 			}
@@ -402,6 +410,9 @@ func (s *Service) discard(ex *Extract, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_ = s.db.Transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM staged_keys WHERE extract_id = ?", ex.ID).Error; err != nil {
+			return err
+		}
 		if err := tx.Where("extract_id = ?", ex.ID).Delete(&StagedRecord{}).Error; err != nil {
 			return err
 		}

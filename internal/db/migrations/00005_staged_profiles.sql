@@ -28,24 +28,32 @@ CREATE INDEX staged_records_key ON staged_records (extract_id, source_key);
 {{end}}
 
 -- Each staged record's Okta profile, computed through the matrix by
--- validation, with the uniqueness keys indexed for lookups. Kept apart from
--- the record so that a re-validation writes only the profiles that changed,
--- never the (larger) source attributes. Which matrix computed them is the
--- validation run's matrix_digest.
+-- validation. Kept apart from the record so that a re-validation writes
+-- only the profiles that changed, never the (larger) source attributes.
+-- Which matrix computed them is the validation run's matrix_digest.
 CREATE TABLE staged_profiles (
     -- On SQLite only INTEGER PRIMARY KEY is the table's own key (the rowid);
     -- any other spelling adds a second index.
     record_id {{if postgres}}BIGINT{{else}}INTEGER{{end}} PRIMARY KEY REFERENCES staged_records (id) ON DELETE CASCADE,
     profile_json TEXT NOT NULL,
-    -- login compared as Okta does (case and accents ignored); email likewise,
-    -- only when the org requires unique emails.
+    -- The keys as last computed (see staged_keys), to tell what changed.
     login_key TEXT NOT NULL DEFAULT '',
     email_key TEXT NOT NULL DEFAULT ''
 );
--- Partial: a record without the key is in no uniqueness check, and every
--- index entry costs time when a million profiles are written.
-CREATE INDEX staged_profiles_login ON staged_profiles (login_key) WHERE login_key <> '';
-CREATE INDEX staged_profiles_email ON staged_profiles (email_key) WHERE email_key <> '';
+
+-- The uniqueness keys of the staged records, for the duplicate checks and
+-- lookups by login: login compared as Okta does (case and accents ignored),
+-- email likewise when the org requires unique emails. The key order of the
+-- primary key is the order validation writes them in (sorted), so that a
+-- million keys fill the index front to back instead of rewriting random
+-- pages of it commit after commit.
+CREATE TABLE staged_keys (
+    extract_id BIGINT NOT NULL REFERENCES extracts (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    record_id BIGINT NOT NULL,
+    PRIMARY KEY (extract_id, kind, key, record_id)
+){{if not postgres}} WITHOUT ROWID{{end}};
 
 -- The matrix a validation run computed the profiles with: when the matrix
 -- has changed since, the run's verdicts are out of date.

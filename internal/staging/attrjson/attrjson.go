@@ -112,6 +112,75 @@ func Append(dst []byte, m map[string][]string) []byte {
 	return append(dst, '}')
 }
 
+// AppendSorted is Append for a caller that knows the keys in advance (the
+// columns of a CSV file): sorted lists every key of m, sorted byte-wise, and
+// may hold more. It skips the per-record sort; when sorted does not cover
+// m, it falls back to Append, so the bytes are always Append's.
+func AppendSorted(dst []byte, sorted []string, m map[string][]string) []byte {
+	if m == nil || len(sorted) < len(m) {
+		return Append(dst, m)
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	n := 0
+	for _, k := range sorted {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		if v == nil {
+			dst = append(dst, "null"...)
+			continue
+		}
+		dst = append(dst, '[')
+		for j, s := range v {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, s)
+		}
+		dst = append(dst, ']')
+	}
+	if n != len(m) {
+		return Append(dst[:start], m)
+	}
+	return append(dst, '}')
+}
+
+// AppendStringsSorted is AppendStrings with the keys known in advance, as
+// AppendSorted is Append's.
+func AppendStringsSorted(dst []byte, sorted []string, m map[string]string) []byte {
+	if m == nil || len(sorted) < len(m) {
+		return AppendStrings(dst, m)
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	n := 0
+	for _, k := range sorted {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = appendString(dst, v)
+	}
+	if n != len(m) {
+		return AppendStrings(dst[:start], m)
+	}
+	return append(dst, '}')
+}
+
 // AppendStrings appends the JSON encoding of a flat object (an Okta
 // profile), identical to json.Marshal(m): keys sorted byte-wise, escaped as
 // Append escapes them.

@@ -143,6 +143,27 @@ func FuzzAppend(f *testing.F) {
 		if gotFlat := AppendStrings(nil, flat); !bytes.Equal(gotFlat, wantFlat) {
 			t.Fatalf("map %#v\nAppendStrings %q\njson.Marshal  %q", flat, gotFlat, wantFlat)
 		}
+		// With the keys given in advance: all of them, more, or too few
+		// (the first one left out), each time the same bytes.
+		keys := make([]string, 0, len(m)+1)
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		more := append(slices.Clone(keys), "\x00extra")
+		slices.Sort(more)
+		hints := [][]string{keys, more}
+		if len(keys) > 0 {
+			hints = append(hints, keys[1:])
+		}
+		for _, hint := range hints {
+			if got := AppendSorted(prefixOf(hint), hint, m); !bytes.Equal(got[len(prefixOf(hint)):], want) {
+				t.Fatalf("map %#v, keys %q\nAppendSorted %q\njson.Marshal %q", m, hint, got, want)
+			}
+			if got := AppendStringsSorted(nil, hint, flat); !bytes.Equal(got, wantFlat) {
+				t.Fatalf("map %#v, keys %q\nAppendStringsSorted %q\njson.Marshal %q", flat, hint, got, wantFlat)
+			}
+		}
 		prefix := []byte("prefix")
 		if got := Append(prefix, m); !bytes.Equal(got, append(prefix, want...)) {
 			t.Fatalf("Append with prefix = %q", got)
@@ -241,4 +262,13 @@ func stringTokenBytes(t *testing.T, data []byte) int {
 			n += len(s)
 		}
 	}
+}
+
+// prefixOf gives AppendSorted something to append to, to check that a
+// fallback keeps what dst held.
+func prefixOf(hint []string) []byte {
+	if len(hint)%2 == 0 {
+		return nil
+	}
+	return []byte("prefix")
 }
