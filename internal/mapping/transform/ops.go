@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -39,9 +40,9 @@ func compileStep(s Step, n int) (stepFunc, *DefinitionError) {
 	case OpTrim:
 		return func(_ Record, v string) (string, error) { return trimSpace(v), nil }, nil
 	case OpLower:
-		return func(_ Record, v string) (string, error) { return cases.Lower(language.Und).String(v), nil }, nil
+		return func(_ Record, v string) (string, error) { return lower(v), nil }, nil
 	case OpUpper:
-		return func(_ Record, v string) (string, error) { return cases.Upper(language.Und).String(v), nil }, nil
+		return func(_ Record, v string) (string, error) { return upper(v), nil }, nil
 	case OpTitle:
 		return func(_ Record, v string) (string, error) { return cases.Title(language.Und).String(v), nil }, nil
 	case OpConcat:
@@ -376,4 +377,30 @@ func checkDomain(d string) string {
 		}
 	}
 	return ""
+}
+
+// lower and upper change case as Unicode says; ASCII text, the usual case,
+// takes the standard library's path, which gives the same result for it
+// without building a Caser per value (a Caser is not safe to share).
+func lower(v string) string {
+	if isASCII(v) {
+		return strings.ToLower(v)
+	}
+	return cases.Lower(language.Und).String(v)
+}
+
+func upper(v string) string {
+	if isASCII(v) {
+		return strings.ToUpper(v)
+	}
+	return cases.Upper(language.Und).String(v)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
