@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/auth"
@@ -117,6 +119,15 @@ func Human(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // itoa formats an id for URLs and values.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Capitalize upper-cases the first letter of a sentence fragment.
+func Capitalize(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
 
 // Option is an allowed value with its label, for selects.
 type Option = plan.Option

@@ -22,6 +22,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/mapping/transform"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/templates"
@@ -69,7 +70,7 @@ func (s *Server) renderDataWith(c echo.Context, status int, forms, directory map
 	v := templates.DataView{CanRun: can(c, auth.PermRun), MaxBytes: s.opts.MaxExtractBytes, Staged: len(st.extracts)}
 	if len(st.runs) > 0 {
 		v.Run = &st.runs[0]
-		v.Stale = isStale(st)
+		v.Stale = st.stale
 	}
 	vj, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}, Active: true})
 	if err != nil {
@@ -109,19 +110,6 @@ func (s *Server) renderDataWith(c echo.Context, status int, forms, directory map
 		v.Sources = append(v.Sources, ds)
 	}
 	return s.render(c, status, templates.DataPage(s.chrome(c, "Data", sectionData), v))
-}
-
-// isStale reports whether an extract was staged after the newest validation.
-func isStale(st *projectState) bool {
-	if len(st.runs) == 0 {
-		return false
-	}
-	for _, ex := range st.extracts {
-		if ex.FinishedAt == nil || st.runs[0].StartedAt.Before(*ex.FinishedAt) {
-			return true
-		}
-	}
-	return false
 }
 
 // ---- uploading an extract ----
@@ -715,6 +703,9 @@ func (s *Server) renderEditRecord(c echo.Context, status int, rec *staging.Stage
 		}
 		v.Fields = append(v.Fields, f)
 	}
+	if err := s.fillProfile(c, rec, ex, mk, &v); err != nil {
+		return err
+	}
 	return s.render(c, status, templates.EditRecordPage(s.chrome(c, "Fix a record", sectionData), v))
 }
 
@@ -784,4 +775,62 @@ func (s *Server) updateRecord(c echo.Context) error {
 	}
 	return s.redirectWithFlash(c, recordsNextURL(p, ex.ID, rec.ID-1)+fmt.Sprintf("#record-%d", rec.ID),
 		fmt.Sprintf("The record on line %s is fixed: %d attribute(s) changed. Validate again to check it.", plan.Thousands(rec.Position), len(edits)))
+}
+
+// fillProfile shows the record's Okta profile: computed now through the
+// matrix as it is (with Ferry's fixes), compared with what the last
+// validation stored, values masked for a role that does not see personal
+// data.
+func (s *Server) fillProfile(c echo.Context, rec *staging.StagedRecord, ex *staging.Extract, mk recordMasker, v *templates.EditRecordView) error {
+	ctx := c.Request().Context()
+	st, err := s.loadProjectState(c)
+	if err != nil {
+		return err
+	}
+	dropped, err := s.privacy.DroppedFields(ctx, project(c).ID)
+	if err != nil {
+		return err
+	}
+	profile, terrs := st.matrix.Profiler(dropped).Profile(ex.SourceID, recordValues(rec.Effective()))
+	if len(profile) == 0 && len(terrs) == 0 {
+		return nil // nothing of this source is mapped yet
+	}
+	names := make([]string, 0, len(profile))
+	for name := range profile {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		value := profile[name]
+		if !mk.show {
+			value = mapping.MaskValue(value)
+		}
+		v.Profile = append(v.Profile, templates.ProfileValue{Attribute: name, Value: value})
+	}
+	for _, te := range terrs {
+		v.Profile = append(v.Profile, templates.ProfileValue{Attribute: te.Target, Value: "(transformation failed: " + te.Message + ")"})
+	}
+	stored, err := s.staging.FindProfileJSON(ctx, rec.ID)
+	if err != nil {
+		return err
+	}
+	switch now := string(staging.AppendProfile(nil, names, profile)); {
+	case stored == "":
+		v.ProfileNote = "Not validated yet: validate the staged data to check this profile against Okta's rules."
+	case stored != now:
+		v.ProfileNote = "The last validation saw another profile (the record or the matrix changed since): validate again to check this one."
+	}
+	return nil
+}
+
+// recordValues presents a record's attributes to the transformations: the
+// first value of each.
+func recordValues(attrs map[string][]string) transform.MapRecord {
+	out := make(transform.MapRecord, len(attrs))
+	for k, vals := range attrs {
+		if len(vals) > 0 {
+			out[k] = vals[0]
+		}
+	}
+	return out
 }

@@ -969,6 +969,19 @@ func TestAnEngineerFixesARecordInFerry(t *testing.T) {
 	if form.Get("attr.mail") != "alan@example.com" || form.Get("attr.sn") != "" || form.Get("version") != "1" {
 		t.Fatalf("fix form %v", form)
 	}
+	profile := func(res response) map[string]string {
+		out := map[string]string{}
+		res.doc(t).Find("#okta-profile tbody tr").Each(func(_ int, tr *goquery.Selection) {
+			out[text(tr.Find("td").First())] = text(tr.Find("td").Last())
+		})
+		return out
+	}
+	if p := profile(res); p["login"] != "alan@example.com" || p["firstName"] != "Alan" || p["lastName"] != "" {
+		t.Errorf("the record's Okta profile %v", p)
+	}
+	if note := text(res.doc(t).Find("#okta-profile .flash")); note != "" {
+		t.Errorf("a profile as validated has a note: %q", note)
+	}
 
 	// Nothing changed: said so, nothing saved.
 	res = w.asEngineer.post(action, form)
@@ -995,6 +1008,13 @@ func TestAnEngineerFixesARecordInFerry(t *testing.T) {
 	}
 	if got := text(res.doc(t).Find(fmt.Sprintf("#record-%d", rec.ID))); !strings.Contains(got, "Turing") || !strings.Contains(got, "edited") {
 		t.Errorf("the fixed record's row %q", got)
+	}
+	res = w.asEngineer.get(editPath)
+	if p := profile(res); p["lastName"] != "Turing" {
+		t.Errorf("the profile after the fix %v", p)
+	}
+	if note := text(res.doc(t).Find("#okta-profile .flash")); !strings.Contains(note, "validate again") {
+		t.Errorf("the profile after the fix has no note to validate again: %q", note)
 	}
 	// A stale form is a conflict that keeps what was typed.
 	form.Set("attr.sn", "Turing-Smith")

@@ -103,7 +103,7 @@ func (s *Server) renderQuality(c echo.Context, status int, filter templates.Occu
 			prev := st.runs[1]
 			v.Prev = &prev
 		}
-		v.Stale = isStale(st)
+		v.Stale = st.stale
 		if err := s.fillRun(ctx, p, &v, names, currentBySource, after); err != nil {
 			return err
 		}

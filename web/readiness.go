@@ -33,6 +33,8 @@ type projectState struct {
 	// newest validation runs (newest first, at most two: for the trend).
 	extracts []staging.Extract
 	runs     []quality.Run
+	// stale says why the newest run is out of date, or is empty.
+	stale string
 }
 
 const ctxProjectState = "ferry.projectState"
@@ -66,10 +68,17 @@ func (s *Server) loadProjectState(c echo.Context) (*projectState, error) {
 		return nil, err
 	}
 	st := &projectState{inv: inv, matrix: m, register: reg, readiness: inv.Readiness(), started: inv.Started(), extracts: extracts, runs: runs}
+	if len(runs) > 0 {
+		dropped, err := s.privacy.DroppedFields(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		st.stale = staleReason(extracts, runs[0], quality.Digest(m, dropped))
+	}
 	st.started[sectionMatrix] = m.Fields > 0
 	st.started[sectionPrivacy] = len(reg.Entries) > 0 || reg.SignOff != nil
 	st.started[sectionData] = len(extracts) > 0 || len(runs) > 0
-	dataMissing := dataReadiness(extracts, runs)
+	dataMissing := dataReadiness(extracts, runs, st.stale)
 	st.readiness.Add(
 		plan.ReadinessItem{Section: sectionMatrix, Label: "Attribute mapping complete: every source field mapped or deliberately left out, no blocking problem",
 			Done: m.Complete(), Missing: missingUnless(m.Complete(), plan.Ref{Kind: sectionMatrix, Label: "Open the matrix's problems"})},
@@ -90,9 +99,9 @@ func missingUnless(done bool, ref plan.Ref) []plan.Ref {
 }
 
 // dataReadiness says what keeps the staged data from being ready: an extract
-// for at least one source, a validation run after the newest extract of
-// every source, and no invalid record in it.
-func dataReadiness(extracts []staging.Extract, runs []quality.Run) []plan.Ref {
+// for at least one source, a current validation run (see staleReason), and
+// no invalid record in it.
+func dataReadiness(extracts []staging.Extract, runs []quality.Run, stale string) []plan.Ref {
 	if len(extracts) == 0 {
 		return []plan.Ref{{Kind: sectionData, Label: "Stage an extract of a source"}}
 	}
@@ -100,10 +109,8 @@ func dataReadiness(extracts []staging.Extract, runs []quality.Run) []plan.Ref {
 		return []plan.Ref{{Kind: sectionData, Label: "Validate the staged data"}}
 	}
 	run := runs[0]
-	for _, ex := range extracts {
-		if ex.FinishedAt == nil || run.StartedAt.Before(*ex.FinishedAt) {
-			return []plan.Ref{{Kind: sectionData, Label: "Validate again: an extract was staged after the last validation"}}
-		}
+	if stale != "" {
+		return []plan.Ref{{Kind: sectionData, Label: "Validate again: " + stale}}
 	}
 	switch {
 	case run.Records == 0:
@@ -121,4 +128,18 @@ func (st *projectState) marks() map[string]string {
 		out[sec] = st.readiness.SectionStatus(sec, st.started[sec])
 	}
 	return out
+}
+
+// staleReason says why run no longer describes the staged data (an extract
+// staged after it, or a matrix whose digest differs from the run's), or "".
+func staleReason(extracts []staging.Extract, run quality.Run, digest string) string {
+	for _, ex := range extracts {
+		if ex.FinishedAt == nil || run.StartedAt.Before(*ex.FinishedAt) {
+			return "an extract was staged after the last validation"
+		}
+	}
+	if run.MatrixDigest != digest {
+		return "the matrix or the profile rules changed since the last validation"
+	}
+	return ""
 }

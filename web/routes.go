@@ -226,6 +226,9 @@ func (s *Server) routes() {
 // handle registers one route with its access rule.
 func (s *Server) handle(method, path string, h echo.HandlerFunc, a access) {
 	s.access[method+" "+path] = a
+	if changesProfiles(method, path) {
+		h = s.revalidatingAfter(h)
+	}
 	s.echo.Add(method, path, h, s.authorize(a))
 }
 

@@ -49,6 +49,7 @@ type PrivacyService interface {
 	Decide(ctx context.Context, projectID, fieldID, version int64, in privacy.DecisionInput) (*privacy.Review, error)
 	SignOffRegister(ctx context.Context, projectID int64) (*privacy.SignOff, error)
 	LoadGate(ctx context.Context, projectID int64, sandbox bool) (privacy.GateResult, error)
+	DroppedFields(ctx context.Context, projectID int64) (map[int64]bool, error)
 }
 
 // StagingService is what the web layer needs of the staging area.
@@ -63,6 +64,7 @@ type StagingService interface {
 	ExcludeRecord(ctx context.Context, projectID, recordID, version int64, exclude bool, reason string) error
 	EditRecord(ctx context.Context, projectID, recordID, version int64, edits map[string]string) (*staging.StagedRecord, error)
 	RecordPIIView(ctx context.Context, projectID, sourceID int64, where string) error
+	FindProfileJSON(ctx context.Context, recordID int64) (string, error)
 	// For the API (internal/staging/find.go).
 	FindExtractByID(ctx context.Context, projectID, id int64) (*staging.Extract, error)
 	FindQuarantinedPage(ctx context.Context, extractID, afterID int64, limit int) ([]staging.QuarantinedRow, error)
@@ -73,6 +75,7 @@ type StagingService interface {
 type QualityService interface {
 	Validate(ctx context.Context, projectID int64, progress quality.Progress) (*quality.Run, error)
 	LatestRuns(ctx context.Context, projectID int64, n int) ([]quality.Run, error)
+	CurrentDigest(ctx context.Context, projectID int64) (string, error)
 	FindOccurrences(ctx context.Context, f quality.OccurrenceFilter) ([]quality.Occurrence, error)
 	CreateTask(ctx context.Context, projectID int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)
 	UpdateTask(ctx context.Context, projectID, id, version int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)

@@ -29,9 +29,15 @@ type Stager interface {
 	CurrentExtracts(ctx context.Context, projectID int64) ([]staging.Extract, error)
 }
 
+// maxValidationAttempts bounds the runs of one validation job that the
+// matrix keeps changing under.
+const maxValidationAttempts = 3
+
 // Validator is what validation jobs need.
 type Validator interface {
 	Validate(ctx context.Context, projectID int64, progress quality.Progress) (*quality.Run, error)
+	// CurrentDigest fingerprints the matrix as it is now (see quality.Digest).
+	CurrentDigest(ctx context.Context, projectID int64) (string, error)
 }
 
 // DirectoryReader is a directory search being read.
@@ -357,16 +363,27 @@ func (r *Runner) pullDirectory(ctx context.Context, p *Progress, projectID, sour
 // validateWork validates the project's staged data. Done counts the records validated.
 func (r *Runner) validateWork(projectID int64) Work {
 	return func(ctx context.Context, p *Progress) (Outcome, error) {
-		p.Note("Validating the staged records…")
-		run, err := r.opts.Quality.Validate(ctx, projectID, func(done, total int64) {
-			p.Set(done, total)
-			p.Note(fmt.Sprintf("%s of %s record(s) validated so far.", plan.Thousands(done), plan.Thousands(total)))
-		})
-		if err != nil {
-			if ae := apperr.As(err); ae.Code == apperr.CodeInvalid && ctx.Err() == nil {
-				return Outcome{}, apperr.Invalid("Validation did not finish: "+ae.Message, nil)
+		var run *quality.Run
+		// The matrix may change while a validation runs (its changes start
+		// no second one meanwhile): validate again until the run is current,
+		// a few times at most.
+		for attempt := 1; ; attempt++ {
+			p.Note("Validating the staged records…")
+			var err error
+			run, err = r.opts.Quality.Validate(ctx, projectID, func(done, total int64) {
+				p.Set(done, total)
+				p.Note(fmt.Sprintf("%s of %s record(s) validated so far.", plan.Thousands(done), plan.Thousands(total)))
+			})
+			if err != nil {
+				if ae := apperr.As(err); ae.Code == apperr.CodeInvalid && ctx.Err() == nil {
+					return Outcome{}, apperr.Invalid("Validation did not finish: "+ae.Message, nil)
+				}
+				return Outcome{}, err
 			}
-			return Outcome{}, err
+			current, err := r.opts.Quality.CurrentDigest(ctx, projectID)
+			if err != nil || current == run.MatrixDigest || attempt == maxValidationAttempts {
+				break
+			}
 		}
 		p.Set(run.Records, run.Records)
 		return Outcome{Result: Result{ValidationRunID: run.ID}, Message: fmt.Sprintf("Validated %s record(s): %s valid, %s invalid, %s excluded; %s issue occurrence(s).",

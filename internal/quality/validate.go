@@ -2,7 +2,10 @@ package quality
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -237,9 +240,41 @@ type ruleSet struct {
 	rebuildKeys bool
 }
 
+// Digest fingerprints what a validation's verdicts depend on: the rows and
+// transformations of the matrix (without the fields legal dropped) and the
+// rules of the profile's attributes. A run whose MatrixDigest differs from
+// the current one is out of date.
+func Digest(m *mapping.Matrix, dropped map[int64]bool) string {
+	return digestOf(m.Profiler(dropped), m.Attributes)
+}
+
+func digestOf(p *mapping.Profiler, attrs []schema.Attribute) string {
+	sorted := slices.Clone(attrs)
+	slices.SortFunc(sorted, func(a, b schema.Attribute) int { return strings.Compare(a.Name, b.Name) })
+	rules, err := json.Marshal(sorted)
+	if err != nil {
+		rules = nil // cannot happen: attributes are plain data
+	}
+	sum := sha256.Sum256(append([]byte(p.Digest()+"\n"), rules...))
+	return hex.EncodeToString(sum[:16])
+}
+
+// CurrentDigest is the Digest of the project's matrix as it is now.
+func (s *Service) CurrentDigest(ctx context.Context, projectID int64) (string, error) {
+	m, err := s.matrix.LoadMatrix(ctx, projectID)
+	if err != nil {
+		return "", err
+	}
+	dropped, err := s.dropped.DroppedFields(ctx, projectID)
+	if err != nil {
+		return "", err
+	}
+	return Digest(m, dropped), nil
+}
+
 func newRuleSet(m *mapping.Matrix, dropped map[int64]bool) *ruleSet {
 	rs := &ruleSet{profiler: m.Profiler(dropped), piiTargets: map[int64]map[string]bool{}}
-	rs.digest = rs.profiler.Digest()
+	rs.digest = digestOf(rs.profiler, m.Attributes)
 	for _, a := range m.Attributes {
 		if _, err := schema.Compile(a); err == nil {
 			rs.attrs = append(rs.attrs, a)
@@ -286,7 +321,7 @@ type checker struct {
 	rules    *ruleSet
 	checkers []*schema.Checker // parallel to rules.attrs
 	buf      []byte
-	profile  map[string]string // reused record after record
+	profile  map[string]string  // reused record after record
 	sorted   map[int64][]string // per source, the attributes profiles have, sorted
 }
 
@@ -315,14 +350,14 @@ type pageTask struct {
 }
 
 type pageResult struct {
-	profiles    []staging.ProfileWrite
+	profiles []staging.ProfileWrite
 	// removeKeys and addKeys are the changes of uniqueness keys, written
 	// once every profile is (sorted, see staging.ReplaceKeys).
 	removeKeys, addKeys []staging.KeyEntry
-	occurrences []Occurrence
-	records     int64
-	excluded    int64
-	err         error
+	occurrences         []Occurrence
+	records             int64
+	excluded            int64
+	err                 error
 }
 
 // checkPages reads every record of the extracts page by page, checks the
