@@ -439,15 +439,38 @@ func (s *Server) maskerFor(c echo.Context, sourceID int64) (recordMasker, error)
 
 func (mk recordMasker) masks(column string) bool {
 	key := strings.ToLower(column)
-	return !mk.show && (mk.pii[key] || !mk.known[key])
+	return staging.IsCredentialAttribute(column) || (!mk.show && (mk.pii[key] || !mk.known[key]))
 }
+
+// hiddenCredential stands for a password hash, which no role is shown.
+const hiddenCredential = "(password hash: never shown)"
 
 func (mk recordMasker) value(column string, vals []string) string {
 	v := strings.Join(vals, "; ")
-	if mk.masks(column) {
+	switch {
+	case staging.IsCredentialAttribute(column):
+		if v == "" {
+			return ""
+		}
+		return hiddenCredential
+	case mk.masks(column):
 		return mapping.MaskValue(v)
 	}
 	return v
+}
+
+// exportValue is a value in the invalid-records file, which is made to be
+// fixed and staged again: password hashes stay in it for a role that sees
+// personal data (the download is audited as such), and are left out
+// otherwise.
+func (mk recordMasker) exportValue(column string, vals []string) string {
+	if staging.IsCredentialAttribute(column) {
+		if mk.show {
+			return strings.Join(vals, "; ")
+		}
+		return ""
+	}
+	return mk.value(column, vals)
 }
 
 // extractColumns lists an extract's columns in file order.

@@ -489,7 +489,7 @@ func (s *Server) exportInvalid(c echo.Context) error {
 			eff := r.Effective()
 			row := make([]string, len(cols))
 			for i, col := range cols {
-				row[i] = mk.value(col, eff[col])
+				row[i] = mk.exportValue(col, eff[col])
 			}
 			t.Rows = append(t.Rows, row)
 		}

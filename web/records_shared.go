@@ -93,9 +93,12 @@ func planRecordEdits(rec *staging.StagedRecord, ex *staging.Extract, mk recordMa
 // values masks each of a column's values for a viewer who does not see it.
 func (mk recordMasker) values(column string, vals []string) []string {
 	out := make([]string, len(vals))
-	masks := mk.masks(column)
+	masks, secret := mk.masks(column), staging.IsCredentialAttribute(column)
 	for i, v := range vals {
-		if masks {
+		switch {
+		case secret && v != "":
+			v = hiddenCredential
+		case masks:
 			v = mapping.MaskValue(v)
 		}
 		out[i] = v

@@ -530,7 +530,7 @@ func (sc *statsCollector) add(rec extract.Record) {
 					}
 				}
 			}
-			if len(c.Samples) < 5 && !containsString(c.Samples, v) {
+			if len(c.Samples) < 5 && !containsString(c.Samples, v) && !IsCredentialAttribute(name) {
 				c.Samples = append(c.Samples, truncate(v, 200))
 			}
 		}
