@@ -47,8 +47,9 @@ func Judge(h Hash) Result {
 	switch h.Format {
 	case FormatBcrypt:
 		if h.Cost > oktaMaxWorkFactor {
-			return hook("bcrypt cost %d is above Okta's maximum work factor of %d; Ferry's hook can verify it, "+
-				"but one check takes about %d s and Okta's hook times out after %d s, so plan a reset for users the hook cannot serve in time",
+			// The hook is no way out: one check takes longer than Okta waits.
+			return reset("bcrypt cost %d is above Okta's maximum work factor of %d, and one check takes about %d s "+
+				"where Okta's password import hook waits %d s: reset these users' passwords",
 				h.Cost, oktaMaxWorkFactor, bcryptCost20Seconds<<(h.Cost-20), hookTimeoutSeconds)
 		}
 		r.Okta = &okta.PasswordHash{Algorithm: okta.AlgorithmBcrypt, WorkFactor: h.Cost, Salt: string(h.Salt), Value: string(h.Sum)}
