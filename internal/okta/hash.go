@@ -2,6 +2,18 @@
 // migration makes (users, groups, schemas, inline hooks), written from Okta's
 // OpenAPI spec with net/http and encoding/json, reading every response's
 // rate-limit headers and parsing Okta's error bodies.
+//
+// The client does not pace, retry or log. Okta's limits are per org and per
+// endpoint bucket and are shared with everything else using the org, so the
+// pacing belongs to the loader, which sees every worker: each call returns a
+// Response (and each failure an *Error) carrying X-Rate-Limit-Limit,
+// -Remaining, -Reset and the server's Date, and the Is* helpers classify
+// failures (IsRateLimited, IsConcurrencyLimited, IsDuplicateLogin,
+// IsValidation, IsTemporary …). A request is bounded by Config.Timeout and
+// by its ctx. Tokens, passwords, hashes and hook secrets never appear in
+// error messages or in the fmt/slog forms of the client, its Config or the
+// request types; error messages name the operation and the spec's path
+// template rather than the actual URL, which can hold a login.
 package okta
 
 // PasswordHash is a legacy password hash as Okta imports it
