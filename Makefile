@@ -20,14 +20,14 @@ run: build ## start the console at http://localhost:8080 on ./data/ferry.db (a d
 	FERRY_DEMO=$${FERRY_DEMO:-true} ./$(BIN) serve
 
 test: lint ## run every test, browser tests included
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 test-short: ## run the tests without the browser
 	$(GO) test -short -count=1 ./...
 
 test-postgres: ## run the tests again on PostgreSQL: FERRY_TEST_POSTGRES_URL=postgres://… make test-postgres
 	@test -n "$$FERRY_TEST_POSTGRES_URL" || { echo "set FERRY_TEST_POSTGRES_URL to a postgres:// URL of a database the tests may create schemas in"; exit 1; }
-	$(GO) test -short -count=1 ./internal/... ./web/...
+	$(GO) test -short -count=1 -timeout 30m ./internal/... ./web/...
 
 bench: ## run the benchmarks; each figure prints as "BENCH <name> <value> <unit>"
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... | grep '^BENCH' || true
