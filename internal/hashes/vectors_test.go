@@ -3,6 +3,7 @@ package hashes_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/ferry-migrate/ferry/internal/hashes"
@@ -106,5 +107,37 @@ func TestOktaPBKDF2ExampleIsWellFormed(t *testing.T) {
 	ok, err := hashes.VerifyOkta(h, "Abcd1234")
 	if err != nil || ok {
 		t.Fatalf("VerifyOkta = %v, %v; want false, nil", ok, err)
+	}
+}
+
+// CheckOkta accepts Okta's own examples and refuses broken objects without
+// any password work, never echoing the salt or value.
+func TestCheckOktaValidatesWithoutVerifying(t *testing.T) {
+	good := []okta.PasswordHash{
+		{Algorithm: okta.AlgorithmSHA512, Salt: "TXlTYWx0", SaltOrder: okta.SaltPrefix, Value: "QrozP8a+KfoHu6mPFysxLoO5LMQsd2Fw6IclZUf8xQjetJOCGS93vm68h+VaFX0LHSiF/GxQkykq1vofmx6NGA=="},
+		{Algorithm: okta.AlgorithmBcrypt, WorkFactor: 10, Salt: "qRRx8rli7Lvs2h2CNgCQ2O", Value: "mVA2NDdomRGoGFrAXDZcno0OZ6CoOU2"},
+		{Algorithm: okta.AlgorithmPBKDF2, Salt: "RBDXRWs9", Value: "eKe8/dcL5gvRsMmp7WwxZq0Y7WAodielIcLaelLlgNs=", IterationCount: 4096, KeySize: 32, DigestAlgorithm: okta.DigestSHA512},
+	}
+	for _, h := range good {
+		if err := hashes.CheckOkta(h); err != nil {
+			t.Errorf("CheckOkta(%s example): %v", h.Algorithm, err)
+		}
+	}
+	bad := []okta.PasswordHash{
+		{Algorithm: "ARGON2", Value: "x"},
+		{Algorithm: okta.AlgorithmBcrypt, WorkFactor: 21, Salt: "qRRx8rli7Lvs2h2CNgCQ2O", Value: "mVA2NDdomRGoGFrAXDZcno0OZ6CoOU2"},
+		{Algorithm: okta.AlgorithmSHA512, Salt: "TXlTYWx0", SaltOrder: "MIDDLE", Value: "QrozP8a+KfoHu6mPFysxLoO5LMQsd2Fw6IclZUf8xQjetJOCGS93vm68h+VaFX0LHSiF/GxQkykq1vofmx6NGA=="},
+		{Algorithm: okta.AlgorithmSHA256, Value: "c2hvcnQ="},
+		{Algorithm: okta.AlgorithmPBKDF2, Salt: "RBDXRWs9", Value: "eKe8/dcL5gvRsMmp7WwxZq0Y7WAodielIcLaelLlgNs=", IterationCount: 1000, KeySize: 32, DigestAlgorithm: okta.DigestSHA512},
+	}
+	for _, h := range bad {
+		err := hashes.CheckOkta(h)
+		if err == nil {
+			t.Errorf("CheckOkta(%+v) accepted a broken hash", h)
+			continue
+		}
+		if h.Value != "" && strings.Contains(err.Error(), h.Value) {
+			t.Errorf("the message shows the value: %v", err)
+		}
 	}
 }

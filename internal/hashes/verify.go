@@ -199,84 +199,113 @@ func equal(a, b []byte) bool {
 	return len(a) == len(b) && subtle.ConstantTimeCompare(a, b) == 1
 }
 
-// VerifyOkta verifies password against an okta.PasswordHash the way Okta
-// does on sign-in, after checking the object as Okta's API validates it
-// (algorithm, work factor 1-20, 22+31 bcrypt characters, base64 salt and
-// value, salt order, PBKDF2 digest, iterations ≥ 4096, key size). The
-// sandbox uses it for sign-in; an invalid object is an error, as Okta would
-// have refused it at import.
-func VerifyOkta(h okta.PasswordHash, password string) (bool, error) {
-	lim := DefaultLimits()
-	pw := []byte(password)
+// CheckOkta checks an okta.PasswordHash as Okta's API validates it at
+// import (algorithm, work factor 1-20, 22+31 bcrypt characters, base64 salt
+// and value of the digest's size, salt order, PBKDF2 digest, iterations ≥
+// 4096, key size), without any password work. The error's message says
+// what is wrong and never holds the salt or value.
+func CheckOkta(h okta.PasswordHash) error {
+	_, err := checkOkta(h)
+	return err
+}
+
+// oktaParts is a checked okta.PasswordHash, decoded for verification.
+type oktaParts struct {
+	digest    digestAlg
+	sum, salt []byte
+}
+
+func checkOkta(h okta.PasswordHash) (oktaParts, error) {
+	var p oktaParts
 	switch h.Algorithm {
 	case okta.AlgorithmBcrypt:
 		if h.WorkFactor < 1 || h.WorkFactor > oktaMaxWorkFactor {
-			return false, invalidOkta("workFactor %d is outside 1 to %d", h.WorkFactor, oktaMaxWorkFactor)
+			return p, invalidOkta("workFactor %d is outside 1 to %d", h.WorkFactor, oktaMaxWorkFactor)
 		}
 		if h.WorkFactor < 4 {
 			// Okta's schema allows 1-3, but no bcrypt produces them.
-			return false, invalidOkta("workFactor %d is below bcrypt's minimum cost of 4", h.WorkFactor)
+			return p, invalidOkta("workFactor %d is below bcrypt's minimum cost of 4", h.WorkFactor)
 		}
 		if len(h.Salt) != 22 || !isBcryptB64(h.Salt) {
-			return false, invalidOkta("a BCRYPT salt must be 22 Radix-64 characters")
+			return p, invalidOkta("a BCRYPT salt must be 22 Radix-64 characters")
 		}
 		if len(h.Value) != 31 || !isBcryptB64(h.Value) {
-			return false, invalidOkta("a BCRYPT value must be 31 Radix-64 characters")
+			return p, invalidOkta("a BCRYPT value must be 31 Radix-64 characters")
 		}
+		return p, nil
+	case okta.AlgorithmMD5, okta.AlgorithmSHA1, okta.AlgorithmSHA256, okta.AlgorithmSHA512:
+		p.digest, _ = digestByName(h.Algorithm)
+		sum, ok := decodeBase64(h.Value)
+		if !ok {
+			return p, invalidOkta("value is not valid base64")
+		}
+		if len(sum) != p.digest.size {
+			return p, invalidOkta("value is %d bytes, %s gives %d", len(sum), p.digest.name, p.digest.size)
+		}
+		p.sum = sum
+		if h.Salt != "" {
+			if p.salt, ok = decodeBase64(h.Salt); !ok {
+				return p, invalidOkta("salt is not valid base64")
+			}
+			if h.SaltOrder != okta.SaltPrefix && h.SaltOrder != okta.SaltPostfix {
+				return p, invalidOkta("a salted hash needs saltOrder %s or %s", okta.SaltPrefix, okta.SaltPostfix)
+			}
+		}
+		return p, nil
+	case okta.AlgorithmPBKDF2:
+		switch h.DigestAlgorithm {
+		case okta.DigestSHA256:
+			p.digest, _ = digestByName(okta.AlgorithmSHA256)
+		case okta.DigestSHA512:
+			p.digest, _ = digestByName(okta.AlgorithmSHA512)
+		default:
+			return p, invalidOkta("PBKDF2 needs digestAlgorithm %s or %s", okta.DigestSHA256, okta.DigestSHA512)
+		}
+		if h.IterationCount < oktaMinIterations {
+			return p, invalidOkta("iterationCount %d is below %d", h.IterationCount, oktaMinIterations)
+		}
+		sum, ok := decodeBase64(h.Value)
+		if !ok {
+			return p, invalidOkta("value is not valid base64")
+		}
+		if h.KeySize < 1 || h.KeySize != len(sum) {
+			return p, invalidOkta("keySize %d does not match the %d-byte value", h.KeySize, len(sum))
+		}
+		p.sum = sum
+		salt, ok := decodeBase64(h.Salt)
+		if h.Salt != "" && !ok {
+			return p, invalidOkta("salt is not valid base64")
+		}
+		p.salt = salt
+		return p, nil
+	}
+	return p, invalidOkta("algorithm %q is not one Okta imports", h.Algorithm)
+}
+
+// VerifyOkta verifies password against an okta.PasswordHash the way Okta
+// does on sign-in, after checking the object as Okta's API validates it
+// (CheckOkta). The sandbox uses it for sign-in; an invalid object is an
+// error, as Okta would have refused it at import.
+func VerifyOkta(h okta.PasswordHash, password string) (bool, error) {
+	p, err := checkOkta(h)
+	if err != nil {
+		return false, err
+	}
+	pw := []byte(password)
+	switch h.Algorithm {
+	case okta.AlgorithmBcrypt:
 		encoded := "$2a$" + string(rune('0'+h.WorkFactor/10)) + string(rune('0'+h.WorkFactor%10)) + "$" + h.Salt + h.Value
 		ok, err := bcryptCompare(encoded, pw)
 		if err != nil {
 			return false, invalidOkta("BCRYPT salt or value is not valid")
 		}
 		return ok, nil
-	case okta.AlgorithmMD5, okta.AlgorithmSHA1, okta.AlgorithmSHA256, okta.AlgorithmSHA512:
-		d, _ := digestByName(h.Algorithm)
-		sum, ok := decodeBase64(h.Value)
-		if !ok {
-			return false, invalidOkta("value is not valid base64")
-		}
-		if len(sum) != d.size {
-			return false, invalidOkta("value is %d bytes, %s gives %d", len(sum), d.name, d.size)
-		}
-		var salt []byte
-		if h.Salt != "" {
-			if salt, ok = decodeBase64(h.Salt); !ok {
-				return false, invalidOkta("salt is not valid base64")
-			}
-			if h.SaltOrder != okta.SaltPrefix && h.SaltOrder != okta.SaltPostfix {
-				return false, invalidOkta("a salted hash needs saltOrder %s or %s", okta.SaltPrefix, okta.SaltPostfix)
-			}
-		}
-		return equal(iteratedDigest(d.new, pw, salt, h.SaltOrder, 1), sum), nil
 	case okta.AlgorithmPBKDF2:
-		var d digestAlg
-		switch h.DigestAlgorithm {
-		case okta.DigestSHA256:
-			d, _ = digestByName(okta.AlgorithmSHA256)
-		case okta.DigestSHA512:
-			d, _ = digestByName(okta.AlgorithmSHA512)
-		default:
-			return false, invalidOkta("PBKDF2 needs digestAlgorithm %s or %s", okta.DigestSHA256, okta.DigestSHA512)
-		}
-		if h.IterationCount < oktaMinIterations {
-			return false, invalidOkta("iterationCount %d is below %d", h.IterationCount, oktaMinIterations)
-		}
-		sum, ok := decodeBase64(h.Value)
-		if !ok {
-			return false, invalidOkta("value is not valid base64")
-		}
-		if h.KeySize < 1 || h.KeySize != len(sum) {
-			return false, invalidOkta("keySize %d does not match the %d-byte value", h.KeySize, len(sum))
-		}
-		salt, ok := decodeBase64(h.Salt)
-		if h.Salt != "" && !ok {
-			return false, invalidOkta("salt is not valid base64")
-		}
-		ok, err := lim.pbkdf2Equal(FormatUnknown, d.new, password, salt, h.IterationCount, sum)
+		ok, err := DefaultLimits().pbkdf2Equal(FormatUnknown, p.digest.new, password, p.salt, h.IterationCount, p.sum)
 		if err != nil {
 			return false, invalidOkta("%s", strings.TrimPrefix(err.Error(), string(FormatUnknown)+": "))
 		}
 		return ok, nil
 	}
-	return false, invalidOkta("algorithm %q is not one Okta imports", h.Algorithm)
+	return equal(iteratedDigest(p.digest.new, pw, p.salt, h.SaltOrder, 1), p.sum), nil
 }
