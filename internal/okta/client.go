@@ -222,10 +222,12 @@ type Response struct {
 	RateLimit  RateLimit
 	// RequestID is X-Okta-Request-Id, to quote to Okta Support.
 	RequestID string
+	// Sandbox is set when the answer came from Ferry's sandbox.
+	Sandbox bool
 }
 
 func readResponse(h http.Header, status int) Response {
-	r := Response{StatusCode: status, RequestID: h.Get(HeaderRequestID)}
+	r := Response{StatusCode: status, RequestID: h.Get(HeaderRequestID), Sandbox: h.Get(HeaderFerrySandbox) != ""}
 	if v, err := strconv.Atoi(strings.TrimSpace(h.Get(HeaderRateLimitLimit))); err == nil {
 		r.RateLimit.Present = true
 		r.RateLimit.Limit = v

@@ -63,6 +63,10 @@ const (
 	HeaderRateLimitRemaining = "X-Rate-Limit-Remaining"
 	HeaderRateLimitReset     = "X-Rate-Limit-Reset"
 	HeaderRequestID          = "X-Okta-Request-Id"
+	// HeaderFerrySandbox marks the answers of Ferry's own Okta sandbox
+	// (internal/oktasim), never Okta's: the legal gate on loads applies to
+	// every org that does not send it.
+	HeaderFerrySandbox = "X-Ferry-Sandbox"
 )
 
 // Okta error codes Ferry classifies (DOCS data/error-codes.json).

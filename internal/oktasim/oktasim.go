@@ -248,6 +248,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Okta-Request-Id", newID("", 20))
 	h.Set("Date", now.UTC().Format(http.TimeFormat))
+	h.Set(okta.HeaderFerrySandbox, "1") // how Ferry tells its sandbox from a real org
 
 	rt, p, pathFound := s.match(r)
 	bucket := bucketFor(r)
