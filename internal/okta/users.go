@@ -71,9 +71,16 @@ func (c *Client) GetUser(ctx context.Context, idOrLogin string) (*User, Response
 	if strings.Contains(idOrLogin, "/") {
 		return nil, Response{}, errors.New("okta: getUser: a login containing \"/\" cannot be read by login; use FindUserByLogin")
 	}
+	// Okta's 404 summary echoes what was asked for ("Resource not found:
+	// <login> (User)"): a login is PII and, like the path, stays out of the
+	// message. Fixed after the sandbox integration tests showed the leak.
+	var secrets []string
+	if !strings.HasPrefix(idOrLogin, "00u") || strings.Contains(idOrLogin, "@") {
+		secrets = []string{idOrLogin}
+	}
 	var u User
 	res, _, err := c.do(ctx, call{op: "getUser", method: http.MethodGet, tmpl: "/api/v1/users/{id}",
-		path: "/api/v1/users/" + url.PathEscape(idOrLogin)}, &u)
+		path: "/api/v1/users/" + url.PathEscape(idOrLogin), secrets: secrets}, &u)
 	if err != nil {
 		return nil, res, err
 	}
@@ -137,8 +144,11 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery) (*Page[User], error
 }
 
 // FindUserByLogin returns the user whose login is login, or nil (and no error)
-// when there is none. It filters on profile.login, which is exact and, unlike
-// search, not eventually consistent, and includes DEPROVISIONED users.
+// when there is none. It filters on profile.login, which, unlike search, is
+// not eventually consistent and includes DEPROVISIONED users, but compares
+// the login as given, case included: Okta holds a login unique ignoring
+// case, so a caller that may hold another spelling of it (a loader after a
+// lost response sends the same one) should also try GetUser with it.
 func (c *Client) FindUserByLogin(ctx context.Context, login string) (*User, Response, error) {
 	if login == "" {
 		return nil, Response{}, errors.New("okta: findUserByLogin: empty login")
@@ -152,7 +162,8 @@ func (c *Client) FindUserByLogin(ctx context.Context, login string) (*User, Resp
 		return nil, res, err
 	}
 	for i := range p.Items {
-		// Okta compares logins ignoring case; so does this.
+		// The filter already matched; comparing again guards against a
+		// server that ignores it.
 		if strings.EqualFold(p.Items[i].Profile.Login(), login) {
 			return &p.Items[i], p.Response, nil
 		}
