@@ -17,7 +17,7 @@ build: ## build bin/ferry
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ferry
 
 run: build ## start the console at http://localhost:8080 on ./data/ferry.db (a demo project on a new one; FERRY_DEMO=false: none)
-	FERRY_DEMO=$${FERRY_DEMO:-true} ./$(BIN) serve
+	FERRY_DEMO=$${FERRY_DEMO:-true} FERRY_SANDBOX_ADDR=$${FERRY_SANDBOX_ADDR-127.0.0.1:8081} ./$(BIN) serve
 
 test: lint ## run every test, browser tests included
 	$(GO) test -count=1 -timeout 30m ./...

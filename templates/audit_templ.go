@@ -36,7 +36,7 @@ func entityTypes() []Choice {
 		{"goals", "Goals"}, {"membership", "Membership"}, {"source_field", "Source field"}, {"mapping_row", "Matrix row"},
 		{"custom_attribute", "Custom attribute"}, {"profile_settings", "Profile settings"}, {"pii_review", "PII decision"},
 		{"pii_signoff", "PII sign-off"}, {"extract", "Extract"}, {"staged_record", "Staged record"}, {"validation_run", "Validation"},
-		{"remediation_task", "Remediation task"}, {"account", "Account"}, {"api_token", "API token"},
+		{"remediation_task", "Remediation task"}, {"okta_org", "Okta org"}, {"account", "Account"}, {"api_token", "API token"},
 	}
 }
 

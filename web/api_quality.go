@@ -39,6 +39,10 @@ type countsJSON struct {
 	ByCode      map[string]int64 `json:"byCode"`
 	BySource    map[string]int64 `json:"bySource"`
 	ByAttribute map[string]int64 `json:"byAttribute"`
+	// ByFormat and Passwords: the stored passwords of the sources whose
+	// credentials migrate (absent when none was checked).
+	ByFormat  map[string]int64                   `json:"byFormat,omitempty"`
+	Passwords map[string]*quality.PasswordCounts `json:"passwords,omitempty"`
 }
 
 func runJSONOf(r *quality.Run) runJSON {
@@ -53,6 +57,15 @@ func runJSONOf(r *quality.Run) runJSON {
 	}
 	for k, n := range r.Counts.ByAttribute {
 		out.Counts.ByAttribute[k] = n
+	}
+	if len(r.Counts.ByFormat) > 0 {
+		out.Counts.ByFormat = r.Counts.ByFormat
+	}
+	for id, pc := range r.Counts.Passwords {
+		if out.Counts.Passwords == nil {
+			out.Counts.Passwords = map[string]*quality.PasswordCounts{}
+		}
+		out.Counts.Passwords[strconv.FormatInt(id, 10)] = pc
 	}
 	return out
 }

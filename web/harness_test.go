@@ -18,10 +18,12 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/quality"
@@ -46,7 +48,13 @@ type testApp struct {
 	Staging *staging.Service
 	Quality *quality.Service
 	// Jobs runs the staging and validation jobs the pages start.
-	Jobs   *jobs.Runner
+	Jobs *jobs.Runner
+	// Orgs keeps the Okta org connections; Checker is the fake connection
+	// checker the pages call (see okta_org_test.go).
+	Orgs    *orgs.Service
+	Checker *fakeChecker
+	// Creds keeps the sources' password settings (and proves them).
+	Creds  *credentials.Service
 	Server *web.Server
 	HTTP   *httptest.Server
 	Logs   *bytes.Buffer
@@ -70,7 +78,8 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	mappingSvc := mapping.NewService(d, schemaSvc, planSvc)
 	privacySvc := privacy.NewService(d, mappingSvc, planSvc, clock.Now)
 	stagingSvc := staging.NewService(d, clock.Now, mappingSvc)
-	qualitySvc := quality.NewService(d, mappingSvc, stagingSvc, privacySvc, clock.Now)
+	credsSvc := credentials.NewService(d, planSvc, stagingSvc, credentials.Options{Now: clock.Now})
+	qualitySvc := quality.NewService(d, mappingSvc, stagingSvc, privacySvc, clock.Now).WithPasswords(credsSvc)
 	assets, err := static.New("/static")
 	if err != nil {
 		t.Fatal(err)
@@ -86,12 +95,14 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	// Before the database closes (cleanups run last first): a job still
 	// running is stopped and waited for.
 	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
+	orgsSvc, checker := orgs.NewService(d, mustTestSealer(t), clock.Now), &fakeChecker{}
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
-		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner}, assets, logger, opts)
+		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,
+		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Server: srv, HTTP: hs, Logs: logs}
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

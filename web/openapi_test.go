@@ -468,6 +468,8 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 	for path, tok := range describeJobAnswers(t, c, jobsContractWorld{app: app, p: p, idFor: idFor, validBody: validBody}) {
 		writerFor[path] = tok
 	}
+	describeOktaOrgAnswers(t, c, p, leadTok, validBody)
+	describePasswordSettingsAnswers(t, c, p, validBody, writerFor)
 	// The provocations come from the routes' shape, not from the document,
 	// so that a status the document forgot fails validation.
 	ops := doc.operations(t)

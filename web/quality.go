@@ -235,6 +235,8 @@ func (s *Server) fillRun(ctx context.Context, p *plan.Project, v *templates.Qual
 	}
 	sort.Slice(v.AttributeOptions, func(i, j int) bool { return v.AttributeOptions[i].Value < v.AttributeOptions[j].Value })
 
+	v.Passwords = passwordSections(p, run, sourceName)
+
 	occ, err := s.quality.FindOccurrences(ctx, quality.OccurrenceFilter{RunID: run.ID, Code: v.Filter.Code, SourceID: v.Filter.SourceID,
 		Attribute: v.Filter.Attribute, AfterID: after, Limit: occurrencesPageSize + 1})
 	if err != nil {
@@ -496,4 +498,33 @@ func (s *Server) exportInvalid(c echo.Context) error {
 		after = recs[len(recs)-1].ID
 	}
 	return s.sendTable(c, t, slug(src.Name)+"-invalid-records", "csv")
+}
+
+// wayLabels name the ways a stored password goes, for the quality page.
+var wayLabels = map[string]string{
+	quality.WayImport: "import (Okta imports the hash)", quality.WayHook: "hook (verified at first sign-in)",
+	quality.WayReset: "reset", quality.WayMissing: "missing (no value)", quality.WayMalformed: "malformed",
+	quality.WayNotAllowed: "format not allowed",
+}
+
+// passwordSections turns the run's password counts into the page's
+// sections, by source name.
+func passwordSections(p *plan.Project, run *quality.Run, sourceName func(int64) string) []templates.PasswordSection {
+	var out []templates.PasswordSection
+	for id, pc := range run.Counts.Passwords {
+		if pc == nil {
+			continue
+		}
+		ps := templates.PasswordSection{SourceID: id, SourceName: sourceName(id), Unconfigured: pc.Unconfigured,
+			SettingsURL: projectURL(p, fmt.Sprintf("/sources/%d/credentials", id))}
+		for _, w := range quality.PasswordWays() {
+			if n := pc.ByWay[w]; n > 0 {
+				ps.ByWay = append(ps.ByWay, templates.Bar{Label: wayLabels[w], Count: n})
+			}
+		}
+		ps.ByFormat = bars(pc.ByFormat, func(f string) string { return f }, func(string) string { return "" })
+		out = append(out, ps)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SourceName < out[j].SourceName })
+	return out
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -93,6 +94,7 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	w.application = seedApplication(t, app, w.lead, w.project, "Payroll")
 	w.seedMatrix(t)
 	w.seedData(t)
+	w.seedOktaOrg(t)
 	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +161,9 @@ func (w *roleWorld) seedData(t testing.TB) {
 	}
 	if w.task, err = app.Quality.CreateTask(ctx, pid, app.Auth, quality.TaskInput{Title: pval("Fix the malformed emails"),
 		IssueCode: pval(quality.IssueBadEmail)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Creds.Save(ctx, pid, w.source.ID, 0, credentials.Input{Attribute: "userPassword"}); err != nil {
 		t.Fatal(err)
 	}
 	w.directory = seedSource(t, app, w.lead, w.project, "Legacy LDAP")
@@ -383,7 +388,15 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/settings": {rule: planEdit, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
 			return projectFormValues(roleProjectName, 1)
 		})},
-		"GET /projects/:pid/delete": {rule: del, status: 200},
+		"GET /projects/:pid/settings/okta": {rule: read, status: 200},
+		"POST /projects/:pid/settings/okta": {rule: planEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"url": {"https://northwind.okta.com"}, "auth_scheme": {"ssws"}, "token": {"00role-test-token-0123456789"}, "version": {"1"}}
+		})},
+		// The fake checker answers; the check's result is recorded (and audited).
+		"POST /projects/:pid/settings/okta/check":  {rule: planEdit, status: 303, audited: true},
+		"GET /projects/:pid/settings/okta/remove":  {rule: planEdit, status: 200},
+		"POST /projects/:pid/settings/okta/remove": {rule: planEdit, status: 303, audited: true},
+		"GET /projects/:pid/delete":                {rule: del, status: 200},
 		"POST /projects/:pid/delete": {rule: del, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
 			return url.Values{"confirm_name": {roleProjectName}}
 		})},
@@ -403,6 +416,15 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/sources/:id":        {rule: sourceEdit, status: 303, form: sourceForm},
 		"GET /projects/:pid/sources/:id/delete":  {rule: sourceEdit, status: 200},
 		"POST /projects/:pid/sources/:id/delete": {rule: sourceEdit, status: 303},
+
+		"GET /projects/:pid/sources/:sid/credentials": {rule: read, status: 200},
+		"POST /projects/:pid/sources/:sid/credentials": {rule: sourceEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"attribute": {"userPassword"}, "formats": {"ldap, bcrypt"}, "default_format": {"ldap"}, "version": {"1"}}
+		})},
+		// The record has no stored value: the proof says so, and its outcome is audited.
+		"POST /projects/:pid/sources/:sid/credentials/prove": {rule: run, status: 200, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"record": {"2"}, "password": {"the test account's password"}}
+		})},
 
 		"GET /projects/:pid/applications":             {rule: read, status: 200},
 		"GET /projects/:pid/applications/new":         {rule: planEdit, status: 200},
@@ -548,6 +570,11 @@ func routeTable() map[string]routeCase {
 			return "?confirm=" + url.QueryEscape(roleProjectName)
 		}},
 		"GET /api/v1/projects/:pid/readiness": {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/okta":      {rule: read, status: 200},
+		"PUT /api/v1/projects/:pid/okta": {rule: planEdit, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "url": "https://northwind.oktapreview.com", "authScheme": "ssws"}
+		}},
+		"DELETE /api/v1/projects/:pid/okta": {rule: planEdit, status: 204, audited: true},
 
 		"GET /api/v1/projects/:pid/user-types": {rule: read, status: 200},
 		"POST /api/v1/projects/:pid/user-types": {rule: planEdit, status: 201, json: func(*roleWorld) any {
@@ -568,6 +595,14 @@ func routeTable() map[string]routeCase {
 			return map[string]any{"version": 1, "accessOwner": "Jane Roe"}
 		}},
 		"DELETE /api/v1/projects/:pid/sources/:id": {rule: sourceEdit, status: 204},
+
+		"GET /api/v1/projects/:pid/sources/:sid/credentials": {rule: read, status: 200},
+		"PUT /api/v1/projects/:pid/sources/:sid/credentials": {rule: sourceEdit, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 1, "attribute": "userPassword", "formats": []string{"ldap"}}
+		}},
+		"POST /api/v1/projects/:pid/sources/:sid/credentials/prove": {rule: run, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"record": "2", "password": "the test account's password"}
+		}},
 
 		"GET /api/v1/projects/:pid/applications": {rule: read, status: 200},
 		"POST /api/v1/projects/:pid/applications": {rule: planEdit, status: 201, json: func(*roleWorld) any {

@@ -57,6 +57,11 @@ func (s *Server) routes() {
 	r("GET", "/projects/:pid", s.overviewPage, inProject(auth.PermProjectRead))
 	r("GET", "/projects/:pid/settings", s.projectSettingsForm, inProject(auth.PermProjectRead))
 	r("POST", "/projects/:pid/settings", s.updateProject, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/settings/okta", s.oktaOrgPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/settings/okta", s.saveOktaOrg, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/settings/okta/check", s.checkOktaOrg, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/settings/okta/remove", s.removeOktaOrgConfirm, inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/settings/okta/remove", s.removeOktaOrg, inProject(auth.PermPlanEdit))
 	r("GET", "/projects/:pid/delete", s.deleteProjectConfirm, inProject(auth.PermProjectDelete))
 	r("POST", "/projects/:pid/delete", s.deleteProject, inProject(auth.PermProjectDelete))
 
@@ -75,6 +80,9 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/sources/:id", s.updateSource, inProject(auth.PermSourceEdit))
 	r("GET", "/projects/:pid/sources/:id/delete", s.deleteSourceConfirm, inProject(auth.PermSourceEdit))
 	r("POST", "/projects/:pid/sources/:id/delete", s.deleteSource, inProject(auth.PermSourceEdit))
+	r("GET", "/projects/:pid/sources/:sid/credentials", s.credentialsPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/sources/:sid/credentials", s.saveCredentials, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/sources/:sid/credentials/prove", s.proveCredentials, inProject(auth.PermRun))
 
 	r("GET", "/projects/:pid/applications", s.applicationsPage, inProject(auth.PermProjectRead))
 	r("GET", "/projects/:pid/applications/new", s.applicationNewForm, inProject(auth.PermPlanEdit))
@@ -163,6 +171,9 @@ func (s *Server) routes() {
 	api("PATCH", "/projects/:pid", s.apiUpdateProject, inProject(auth.PermPlanEdit))
 	api("DELETE", "/projects/:pid", s.apiDeleteProject, inProject(auth.PermProjectDelete))
 	api("GET", "/projects/:pid/readiness", s.apiReadiness, inProject(auth.PermProjectRead))
+	api("GET", "/projects/:pid/okta", s.apiGetOktaOrg, inProject(auth.PermProjectRead))
+	api("PUT", "/projects/:pid/okta", s.apiPutOktaOrg, inProject(auth.PermPlanEdit))
+	api("DELETE", "/projects/:pid/okta", s.apiDeleteOktaOrg, inProject(auth.PermPlanEdit))
 
 	api("GET", "/projects/:pid/user-types", s.apiListUserTypes, inProject(auth.PermProjectRead))
 	api("POST", "/projects/:pid/user-types", s.apiCreateUserType, inProject(auth.PermPlanEdit))
@@ -175,6 +186,9 @@ func (s *Server) routes() {
 	api("GET", "/projects/:pid/sources/:id", s.apiGetSource, inProject(auth.PermProjectRead))
 	api("PATCH", "/projects/:pid/sources/:id", s.apiUpdateSource, inProject(auth.PermSourceEdit))
 	api("DELETE", "/projects/:pid/sources/:id", s.apiDeleteSource, inProject(auth.PermSourceEdit))
+	api("GET", "/projects/:pid/sources/:sid/credentials", s.apiGetCredentials, inProject(auth.PermProjectRead))
+	api("PUT", "/projects/:pid/sources/:sid/credentials", s.apiPutCredentials, inProject(auth.PermSourceEdit))
+	api("POST", "/projects/:pid/sources/:sid/credentials/prove", s.apiProveCredentials, inProject(auth.PermRun))
 
 	api("GET", "/projects/:pid/applications", s.apiListApplications, inProject(auth.PermProjectRead))
 	api("POST", "/projects/:pid/applications", s.apiCreateApplication, inProject(auth.PermPlanEdit))

@@ -20,11 +20,13 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/logging"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/quality"
@@ -75,7 +77,8 @@ func newProductionLikeApp(t testing.TB, opts web.Options) (*testApp, *lockedLog)
 	mappingSvc := mapping.NewService(d, schemaSvc, planSvc)
 	privacySvc := privacy.NewService(d, mappingSvc, planSvc, clock.Now)
 	stagingSvc := staging.NewService(d, clock.Now, mappingSvc)
-	qualitySvc := quality.NewService(d, mappingSvc, stagingSvc, privacySvc, clock.Now)
+	credsSvc := credentials.NewService(d, planSvc, stagingSvc, credentials.Options{Now: clock.Now})
+	qualitySvc := quality.NewService(d, mappingSvc, stagingSvc, privacySvc, clock.Now).WithPasswords(credsSvc)
 	assets, err := static.New("/static")
 	if err != nil {
 		t.Fatal(err)
@@ -86,12 +89,14 @@ func newProductionLikeApp(t testing.TB, opts web.Options) (*testApp, *lockedLog)
 	runner := jobs.NewRunner(d, jobs.Options{Now: clock.Now, Logger: logger, Staging: stagingSvc, Quality: qualitySvc, SpoolDir: jobs.UploadDir(opts.DataDir)})
 	runner.Start()
 	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
+	orgsSvc, checker := orgs.NewService(d, mustTestSealer(t), clock.Now), &fakeChecker{}
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc, Mapping: mappingSvc,
-		Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner}, assets, logger, opts)
+		Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, OrgChecker: checker,
+		Credentials: credsSvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Server: srv, HTTP: hs, Logs: &bytes.Buffer{}}, logs
 }
 
 func cookieNamed(h http.Header, name string) *http.Cookie {

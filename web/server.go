@@ -120,6 +120,12 @@ type Services struct {
 	Staging StagingService
 	Quality QualityService
 	Jobs    JobService
+	// Orgs keeps the projects' Okta org connections; OrgChecker, when set,
+	// checks one (the page says the check is not available without it).
+	Orgs       OrgService
+	OrgChecker OrgChecker
+	// Credentials keeps the sources' password settings and proves them.
+	Credentials CredentialService
 }
 
 // Server is the console's HTTP server.
@@ -135,6 +141,9 @@ type Server struct {
 	staging StagingService
 	quality QualityService
 	jobs    JobService
+	orgs    OrgService
+	checker OrgChecker
+	creds   CredentialService
 	assets  *static.Assets
 	log     *slog.Logger
 	opts    Options
@@ -160,7 +169,7 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 		opts.DataDir = filepath.Join(os.TempDir(), "ferry")
 	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

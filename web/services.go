@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 
+	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
@@ -84,4 +86,29 @@ type QualityService interface {
 	FindRuns(ctx context.Context, projectID, beforeID int64, limit int) ([]quality.Run, error)
 	FindRunByID(ctx context.Context, projectID, id int64) (*quality.Run, error)
 	FindTaskByID(ctx context.Context, projectID, id int64) (*quality.Task, error)
+}
+
+// OrgService is what the web layer needs of the projects' Okta org connections.
+type OrgService interface {
+	Find(ctx context.Context, projectID int64) (*orgs.Connection, error)
+	Save(ctx context.Context, projectID, version int64, in orgs.Input) (*orgs.Connection, error)
+	Token(ctx context.Context, projectID int64) (string, error)
+	RecordCheck(ctx context.Context, projectID, version int64, ok, sandbox bool, message string) (*orgs.Connection, error)
+	Clear(ctx context.Context, projectID int64) error
+}
+
+// OrgChecker checks that an Okta org (or Ferry's sandbox) answers at orgURL
+// and accepts the token, sent with scheme (orgs.SchemeSSWS or
+// orgs.SchemeBearer). internal/okta's client provides it; without one, the
+// page says that the check is not available yet.
+type OrgChecker interface {
+	Check(ctx context.Context, orgURL, scheme, token string) (orgs.CheckResult, error)
+}
+
+// CredentialService is what the web layer needs of the sources' password
+// settings and their proof.
+type CredentialService interface {
+	Find(ctx context.Context, projectID, sourceID int64) (*credentials.Settings, error)
+	Save(ctx context.Context, projectID, sourceID, version int64, in credentials.Input) (*credentials.Settings, error)
+	Prove(ctx context.Context, projectID, sourceID int64, record, password string) (*credentials.Outcome, error)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/demo"
+	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/web"
 )
 
@@ -24,6 +25,10 @@ type demoSeeding struct {
 	stdout io.Writer
 	// waiting is set while the demo waits for the first admin's setup.
 	waiting atomic.Bool
+	// sandbox, when Ferry runs one, becomes the demo project's Okta org,
+	// checked with checker.
+	sandbox *embeddedSandbox
+	checker orgs.OktaChecker
 }
 
 func newDemoSeeding(a *app, stdout io.Writer, opts demo.Options) *demoSeeding {
@@ -102,8 +107,31 @@ func (d *demoSeeding) seed(ctx context.Context, lead *auth.Account) {
 		d.a.log.Error("the demo project could not be created; Ferry tries again at its next start", "error", err)
 		return
 	}
+	if d.sandbox != nil {
+		// Quick, and part of the demo: finished even when Ferry is asked to stop meanwhile.
+		if err := d.connectSandbox(context.WithoutCancel(ctx), res.Project.ID); err != nil {
+			d.a.log.Error("the demo project could not be connected to the Okta sandbox; set its Okta org by hand", "error", err)
+		}
+	}
 	fmt.Fprintf(d.stdout, "Created the demo project %q with %d generated users staged and validated; %s leads it: %s/projects/%d\n",
 		res.Project.Name, res.Records(), lead.Email, d.a.cfg.PublicURL(), res.Project.ID)
+}
+
+// connectSandbox makes Ferry's sandbox the project's Okta org, and checks
+// the connection as the console's button does (which is how the project
+// learns that its org is the sandbox).
+func (d *demoSeeding) connectSandbox(ctx context.Context, projectID int64) error {
+	token := d.sandbox.Token
+	conn, err := d.a.orgs.Save(ctx, projectID, 0, orgs.Input{OrgURL: d.sandbox.URL, AuthScheme: orgs.SchemeSSWS, Token: &token})
+	if err != nil {
+		return err
+	}
+	res, err := d.checker.Check(ctx, d.sandbox.URL, orgs.SchemeSSWS, token)
+	if err != nil {
+		return err
+	}
+	_, err = d.a.orgs.RecordCheck(ctx, projectID, conn.Version, res.OK, res.Sandbox, res.Message)
+	return err
 }
 
 // firstAdminDemo is the auth service whose CreateFirstAdmin creates the

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -22,15 +23,18 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/config"
+	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/demo"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/logging"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
+	"github.com/ferry-migrate/ferry/internal/secrets"
 	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/static"
 	"github.com/ferry-migrate/ferry/web"
@@ -48,6 +52,8 @@ Usage:
   ferry stage --project NAME --source NAME --ldap-url URL --base-dn DN [--bind-dn DN]
                                                    pull a source's users from a live LDAP/AD directory
   ferry validate --project NAME [--json]           validate the staged data and print the issues by type
+  ferry sandbox --token TOKEN [--addr 127.0.0.1:9090] [--users-per-minute N] [--concurrency N]
+                                                   run the Okta sandbox, a local stand-in org (docs/sandbox.md)
   ferry version                                    print the version
 
 Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
@@ -89,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return stageCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "validate":
 		return validateCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "sandbox":
+		return sandboxCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ferry", version)
 		return nil
@@ -112,6 +120,10 @@ type app struct {
 	privacy *privacy.Service
 	staging *staging.Service
 	quality *quality.Service
+	// orgs keeps the projects' Okta org connections, their tokens sealed with the secret key.
+	orgs *orgs.Service
+	// credentials keeps the sources' password settings and proves them.
+	credentials *credentials.Service
 }
 
 func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
@@ -123,14 +135,39 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 	if err != nil {
 		return nil, fmt.Errorf("cannot start: %w", err)
 	}
+	sealer, err := openSealer(cfg)
+	if err != nil {
+		database.Close()
+		return nil, fmt.Errorf("cannot start: %w", err)
+	}
 	authSvc := auth.NewService(database, auth.Options{SessionTTL: cfg.SessionTTL})
 	planSvc := plan.NewService(database, authSvc)
 	schemaSvc := schema.NewService(database)
 	mappingSvc := mapping.NewService(database, schemaSvc, planSvc)
 	privacySvc := privacy.NewService(database, mappingSvc, planSvc, nil)
 	stagingSvc := staging.NewService(database, nil, mappingSvc)
+	credentialsSvc := credentials.NewService(database, planSvc, stagingSvc, credentials.Options{})
 	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
-		privacy: privacySvc, staging: stagingSvc, quality: quality.NewService(database, mappingSvc, stagingSvc, privacySvc, nil)}, nil
+		privacy: privacySvc, staging: stagingSvc,
+		quality: quality.NewService(database, mappingSvc, stagingSvc, privacySvc, nil).WithPasswords(credentialsSvc),
+		orgs:    orgs.NewService(database, sealer, nil), credentials: credentialsSvc}, nil
+}
+
+// openSealer builds the sealer of stored secrets from FERRY_SECRET_KEY or,
+// when it is empty, from the key file in the data directory (created, owner
+// only, on the first start).
+func openSealer(cfg *config.Config) (*secrets.Sealer, error) {
+	var key []byte
+	var err error
+	if cfg.SecretKey != "" {
+		key, err = secrets.ParseKey(cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("FERRY_SECRET_KEY: %w", err)
+		}
+	} else if key, err = secrets.LoadOrCreateKeyFile(cfg.SecretKeyFile()); err != nil {
+		return nil, fmt.Errorf("secret key (set FERRY_SECRET_KEY or fix the key file): %w", err)
+	}
+	return secrets.New(key)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -165,9 +202,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Ferry's Okta sandbox beside the console, when asked for (make run).
+	checker := orgs.OktaChecker{Version: version}
+	var sandbox *embeddedSandbox
+	if cfg.SandboxAddr != "" {
+		if sandbox, err = startSandbox(a, a.log); err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = sandbox.Shutdown(stopCtx)
+		}()
+	}
 	demoData := newDemoSeeding(a, stdout, demo.Options{})
+	demoData.sandbox, demoData.checker = sandbox, checker
 	srv := web.New(web.Services{Auth: demoData.authService(), Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
-		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner}, assets, a.log, web.Options{
+		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner, Orgs: a.orgs, OrgChecker: checker,
+		Credentials: a.credentials}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
 		DataDir: cfg.DataDir,
 	})
@@ -179,6 +231,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 
 	fmt.Fprintf(stdout, "Ferry %s is running at %s (database: %s)\n", version, cfg.PublicURL(), a.db.Location)
+	if sandbox != nil {
+		fmt.Fprintf(stdout, "Ferry's Okta sandbox is running at %s (its token is in %s; its users live in memory)\n",
+			sandbox.URL, filepath.Join(cfg.DataDir, "sandbox.token"))
+	}
 	if err := firstRun(ctx, a, stdout); err != nil {
 		return err
 	}

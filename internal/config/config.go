@@ -10,9 +10,12 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ferry-migrate/ferry/internal/secrets"
 )
 
 // Config is everything `ferry serve` needs.
@@ -35,7 +38,16 @@ type Config struct {
 	Demo bool
 	// JobWorkers is how many background jobs (stagings, validations) run at once.
 	JobWorkers int
+	// SandboxAddr, when set, starts Ferry's Okta sandbox on that loopback
+	// address beside the console (make run sets it).
+	SandboxAddr string
+	// SecretKey seals stored secrets (Okta API tokens): base64 or hex of 32
+	// bytes. Empty means the key file SecretKeyFile (created on first start).
+	SecretKey string
 }
+
+// SecretKeyFile is where the secret key lives when FERRY_SECRET_KEY is empty.
+func (c *Config) SecretKeyFile() string { return filepath.Join(c.DataDir, "secret.key") }
 
 // setting describes one configuration value: its flag, environment variable,
 // default and help text. docs/configuration.md is written from the same list.
@@ -97,6 +109,8 @@ func settings() []setting {
 			c.JobWorkers = n
 			return nil
 		}},
+		{"sandbox-addr", "FERRY_SANDBOX_ADDR", "", "loopback address (such as 127.0.0.1:8081) on which to run Ferry's Okta sandbox beside the console, for rehearsals and the demo (`make run` sets it); its token is kept in sandbox.token in the data directory. Empty: no sandbox", str(func(c *Config) *string { return &c.SandboxAddr })},
+		{"secret-key", "FERRY_SECRET_KEY", "", "key that seals stored secrets such as Okta API tokens: 32 random bytes in base64 or hex, for instance from openssl rand -base64 32; empty: the key file secret.key in the data directory, created on first start and readable by Ferry's user only. Back it up apart from the database: without it, saved tokens must be entered again. Prefer the environment variable to the flag", str(func(c *Config) *string { return &c.SecretKey })},
 	}
 }
 
@@ -166,6 +180,18 @@ func (c *Config) validate() error {
 	}
 	if c.JobWorkers < 1 || c.JobWorkers > 32 {
 		bad("FERRY_JOB_WORKERS", "%d must be between 1 and 32", c.JobWorkers)
+	}
+	if c.SandboxAddr != "" {
+		host, _, err := net.SplitHostPort(c.SandboxAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			bad("FERRY_SANDBOX_ADDR", "%q must be a loopback host:port such as 127.0.0.1:8081 (the sandbox is for rehearsals on this machine)", c.SandboxAddr)
+		}
+	}
+	if c.SecretKey != "" {
+		// The message never repeats the value: it is a secret.
+		if _, err := secrets.ParseKey(c.SecretKey); err != nil {
+			bad("FERRY_SECRET_KEY", "%v", err)
+		}
 	}
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 720*time.Hour {
 		bad("FERRY_SESSION_TTL", "%s must be between 5m and 720h", c.SessionTTL)

@@ -61,6 +61,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"base URL not http", map[string]string{"FERRY_BASE_URL": "ftp://x"}, nil, "FERRY_BASE_URL"},
 		{"empty data dir", nil, []string{"-data-dir", ""}, "FERRY_DATA_DIR"},
 		{"stray argument", nil, []string{"extra"}, "unexpected argument"},
+		{"secret key too short", map[string]string{"FERRY_SECRET_KEY": "c2hvcnQ="}, nil, "FERRY_SECRET_KEY"},
+		{"secret key not base64 or hex", nil, []string{"-secret-key", "not a key at all"}, "FERRY_SECRET_KEY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,5 +90,21 @@ func TestConfigurationDocIsCurrent(t *testing.T) {
 	got := doc[i+strings.Index(doc[i:], begin)+len(begin) : j]
 	if got != config.Markdown() {
 		t.Fatalf("the settings table in docs/configuration.md differs from internal/config; replace it with:\n%s", config.Markdown())
+	}
+}
+
+func TestTheSecretKeyComesFromTheEnvironmentOrTheKeyFile(t *testing.T) {
+	key := strings.Repeat("ab", 32) // 32 bytes in hex
+	c, err := config.Load(nil, env(map[string]string{"FERRY_SECRET_KEY": key, "FERRY_DATA_DIR": "/srv/ferry"}))
+	if err != nil || c.SecretKey != key {
+		t.Fatalf("SecretKey = %q, %v", c.SecretKey, err)
+	}
+	if got := c.SecretKeyFile(); got != "/srv/ferry/secret.key" {
+		t.Fatalf("SecretKeyFile = %q", got)
+	}
+	// A bad key is refused without being repeated: it is a secret.
+	const bad = "this-is-not-a-key-but-a-secret-anyway"
+	if _, err := config.Load(nil, env(map[string]string{"FERRY_SECRET_KEY": bad})); err == nil || strings.Contains(err.Error(), bad) {
+		t.Fatalf("error = %v, want one that does not repeat the value", err)
 	}
 }

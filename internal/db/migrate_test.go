@@ -131,6 +131,16 @@ var seeds = []seed{
 	}, check: `SELECT 1 FROM staged_profiles p JOIN staged_records r ON r.id = p.record_id
 		JOIN staged_keys k ON k.record_id = r.id AND k.extract_id = r.extract_id AND k.kind = 'login' AND k.key = p.login_key
 		WHERE p.login_key = 'ann@example.org'`},
+	{since: 6, name: "a project's Okta org connection with a sealed token", insert: []string{
+		`INSERT INTO okta_orgs (project_id, org_url, auth_scheme, token_sealed, token_hint, sandbox, checked_at, check_ok, check_message, version, created_at, updated_at)
+		 VALUES (1, 'https://acme.okta.com', 'ssws', 'ferry-sealed-v1:0a1b2c3d:AAAA', 'wxyz', FALSE, '2026-03-02 09:00:00', TRUE, 'Connected.', 2, '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
+	}, check: `SELECT 1 FROM okta_orgs o JOIN projects p ON p.id = o.project_id
+		WHERE o.org_url = 'https://acme.okta.com' AND o.auth_scheme = 'ssws' AND o.token_hint = 'wxyz' AND o.check_ok AND NOT o.sandbox AND o.version = 2`},
+	{since: 7, name: "a source's password settings", insert: []string{
+		`INSERT INTO password_settings (source_id, project_id, attribute, salt_attribute, formats_json, default_format, salt_encoding, salt_order, iterations, pepper, version, created_at, updated_at)
+		 VALUES (1, 1, 'userPassword', 'pwdSalt', '["sha1","bcrypt"]', 'sha1', 'base64', 'POSTFIX', 0, FALSE, 3, '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
+	}, check: `SELECT 1 FROM password_settings s JOIN sources o ON o.id = s.source_id
+		WHERE s.attribute = 'userPassword' AND s.default_format = 'sha1' AND s.salt_order = 'POSTFIX' AND NOT s.pepper AND s.version = 3`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

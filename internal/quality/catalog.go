@@ -29,6 +29,17 @@ const (
 	IssueDuplicateLogin  = "duplicate_login"
 	IssueDuplicateEmail  = "duplicate_email"
 	IssueTransformFailed = "transform_failed"
+	// Stored passwords, for the sources whose credentials migrate (see
+	// docs/hashes.md). Malformed and not-allowed values block the record:
+	// loading them would lose the password silently or guess a format.
+	// The others warn: the user is loaded, and the way forward (hook,
+	// reset) is planned, not fixed in the data.
+	IssueCredentialMissing         = "credential_missing"
+	IssueCredentialMalformed       = "credential_malformed"
+	IssueCredentialNotAllowed      = "credential_not_allowed"
+	IssueCredentialNeedsHook       = "credential_needs_hook"
+	IssueCredentialNeedsReset      = "credential_needs_reset"
+	IssueCredentialFormatDisagrees = "credential_format_disagrees"
 )
 
 // IssueType is one entry of the catalog: what the issue is and how it is
@@ -66,6 +77,18 @@ func IssueTypes() []IssueType {
 		{IssueBadText, "Unreadable text", "The value has control characters or is not valid text.", "Clean the value at the source.", SeverityBlocking},
 		{IssueTransformFailed, "Transformation failed", "A transformation of the matrix could not produce a value from this record (a date that does not parse, a lookup miss).",
 			"Fix the value, extend the transformation (a lookup entry, a date layout), or give it a default.", SeverityBlocking},
+		{IssueCredentialMalformed, "Stored password unreadable", "The stored password value claims a format but breaks its rules (truncated, wrong encoding, wrong length, parameters out of range). Ferry will not guess: the record cannot be loaded with a password.",
+			"Check the extract (a truncated column, a lost encoding) and stage it again, or correct the source's password settings, or exclude the record.", SeverityBlocking},
+		{IssueCredentialNotAllowed, "Password format not allowed", "The stored password is in a format the source's password settings do not list.",
+			"If the source really holds this format (systems rehash on sign-in), add it to the source's formats; otherwise the value is suspect: check it at the source.", SeverityBlocking},
+		{IssueCredentialMissing, "No stored password", "The source migrates credentials but this record has no stored password value. The user is loaded without a password and must set one.",
+			"Nothing to fix if the account has no password (federated, disabled); otherwise check the attribute named in the source's password settings.", SeverityWarning},
+		{IssueCredentialNeedsHook, "Password needs the import hook", "Okta cannot import this stored password, but Ferry's password import hook can verify it at the user's first sign-in.",
+			"Plan the password import hook for these users (a migration program), or a reset.", SeverityWarning},
+		{IssueCredentialNeedsReset, "Password needs a reset", "Neither Okta nor Ferry's hook can verify this stored password (a pepper, an unsupported or unknown format).",
+			"Plan a password reset for these users, or a hook that calls the legacy system's own verification.", SeverityWarning},
+		{IssueCredentialFormatDisagrees, "Password format differs from the declared one", "The stored password is in another format than the one the source declares. A few are expected (rehashed on sign-in); many mean the declaration is wrong.",
+			"If many records disagree, correct the declared format in the source's password settings and prove it with a test account.", SeverityWarning},
 	}
 }
 

@@ -25,6 +25,12 @@ type Counts struct {
 	ByCode      map[string]int64 `json:"byCode"`
 	BySource    map[int64]int64  `json:"bySource"`
 	ByAttribute map[string]int64 `json:"byAttribute"`
+	// ByFormat counts the stored passwords of the sources whose
+	// credentials migrate, by detected format (every source together).
+	ByFormat map[string]int64 `json:"byFormat,omitempty"`
+	// Passwords are the password counts of each such source, or the note
+	// that it has no password settings.
+	Passwords map[int64]*PasswordCounts `json:"passwords,omitempty"`
 }
 
 // Run is one validation of a project's staged data.
@@ -93,6 +99,8 @@ type Service struct {
 	records Records
 	dropped DroppedFields
 	now     func() time.Time
+	// passwords, when set, says how to read stored passwords (WithPasswords).
+	passwords PasswordReadings
 }
 
 // NewService returns a quality service.

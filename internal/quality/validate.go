@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/schema"
@@ -58,6 +59,11 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		return nil, err
 	}
 	rules := newRuleSet(m, dropped)
+	if s.passwords != nil {
+		if rules.passwords, err = s.passwords.Readings(ctx, projectID); err != nil {
+			return nil, err
+		}
+	}
 	// The keys are written after the profiles: if the last run stopped in
 	// between, they may not match the profiles, so all are written again.
 	var last Run
@@ -78,6 +84,15 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 
 	run := &Run{ProjectID: projectID, Status: RunRunning, CreatedByName: audit.ActorFrom(ctx).Name, StartedAt: s.now().UTC(), MatrixDigest: rules.digest,
 		Counts: Counts{ByCode: map[string]int64{}, BySource: map[int64]int64{}, ByAttribute: map[string]int64{}}}
+	for _, ex := range extracts {
+		if r, ok := rules.passwords[ex.SourceID]; ok && r.Settings == nil {
+			// One note for the run, not an occurrence per record.
+			if run.Counts.Passwords == nil {
+				run.Counts.Passwords = map[int64]*PasswordCounts{}
+			}
+			run.Counts.Passwords[ex.SourceID] = &PasswordCounts{Unconfigured: true, ByFormat: map[string]int64{}, ByWay: map[string]int64{}}
+		}
+	}
 	if err := s.db.Write.WithContext(ctx).Create(run).Error; err != nil {
 		return nil, apperr.Internal(err)
 	}
@@ -139,6 +154,7 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		pending.occurrences = append(pending.occurrences, res.occurrences...)
 		pending.records += res.records
 		pending.excluded += res.excluded
+		run.Counts.addPasswords(res.sourceID, res.passwords)
 		if pending.records >= writeBatch {
 			return flush()
 		}
@@ -238,6 +254,9 @@ type ruleSet struct {
 	// rebuildKeys: the last run did not finish, so the stored keys may not
 	// match the profiles; every key is removed and written again.
 	rebuildKeys bool
+	// passwords: how each source whose credentials migrate reads its
+	// stored passwords (Settings nil: not configured, not checked).
+	passwords map[int64]credentials.Reading
 }
 
 // Digest fingerprints what a validation's verdicts depend on: the rows and
@@ -357,7 +376,10 @@ type pageResult struct {
 	occurrences         []Occurrence
 	records             int64
 	excluded            int64
-	err                 error
+	// sourceID and passwords: the page's source and its password counts.
+	sourceID  int64
+	passwords passwordTally
+	err       error
 }
 
 // checkPages reads every record of the extracts page by page, checks the
@@ -445,7 +467,9 @@ func (c *checker) checkPage(t pageTask) pageResult {
 	rs := c.rules
 	src := t.extract.SourceID
 	mask := rs.piiTargets[src]
-	res := pageResult{records: int64(len(t.records))}
+	res := pageResult{records: int64(len(t.records)), sourceID: src}
+	pw, checkPasswords := rs.passwords[src]
+	checkPasswords = checkPasswords && pw.Settings != nil
 	for _, in := range t.records {
 		rec, err := decodeRecord(in)
 		if err != nil {
@@ -459,6 +483,9 @@ func (c *checker) checkPage(t pageTask) pageResult {
 			res.excluded++
 		} else {
 			res.occurrences = c.check(res.occurrences, t.runID, src, in, profile, terrs, mask)
+			if checkPasswords {
+				res.occurrences = c.checkPassword(res.occurrences, &res.passwords, pw, t.runID, src, recordRef{in.RecordID, in.Position}, rec)
+			}
 		}
 		w := staging.ProfileWrite{RecordID: in.RecordID}
 		if login := profile["login"]; login != "" {
