@@ -114,21 +114,37 @@ func settings() []setting {
 	}
 }
 
+// secretSettings are never shown as a flag's default in -h.
+var secretSettings = map[string]bool{"FERRY_ADMIN_PASSWORD": true, "FERRY_SECRET_KEY": true}
+
 // Load parses args (without the command name) over the environment.
 func Load(args []string, getenv func(string) string) (*Config, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	values := map[string]*string{}
+	fromEnv := map[string]string{}
 	for _, s := range settings() {
 		def := s.def
 		if v := getenv(s.env); v != "" {
-			def = v
+			if secretSettings[s.env] {
+				// Applied after parsing: a flag's default is printed by -h.
+				fromEnv[s.flag] = v
+			} else {
+				def = v
+			}
 		}
 		values[s.flag] = fs.String(s.flag, def, s.help+" ["+s.env+"]")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, v := range fromEnv {
+		if !set[name] {
+			*values[name] = v
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))

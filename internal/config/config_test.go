@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -106,5 +107,34 @@ func TestTheSecretKeyComesFromTheEnvironmentOrTheKeyFile(t *testing.T) {
 	const bad = "this-is-not-a-key-but-a-secret-anyway"
 	if _, err := config.Load(nil, env(map[string]string{"FERRY_SECRET_KEY": bad})); err == nil || strings.Contains(err.Error(), bad) {
 		t.Fatalf("error = %v, want one that does not repeat the value", err)
+	}
+}
+
+// -h prints each flag's default; a secret set in the environment is not
+// one of them, though it still applies (and a flag still wins over it).
+func TestHelpNeverPrintsSecretsFromTheEnvironment(t *testing.T) {
+	env := map[string]string{"FERRY_ADMIN_EMAIL": "a@example.com", "FERRY_ADMIN_PASSWORD": "env-password-123456",
+		"FERRY_SECRET_KEY": "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+	getenv := func(k string) string { return env[k] }
+	old := os.Stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = w
+	_, herr := config.Load([]string{"-h"}, getenv)
+	w.Close()
+	os.Stderr = old
+	help, _ := io.ReadAll(r)
+	if herr == nil || strings.Contains(string(help), "env-password") || strings.Contains(string(help), "3q2+7w") {
+		t.Fatalf("-h printed a secret (or did not stop): %v\n%s", herr, help)
+	}
+	c, err := config.Load(nil, getenv)
+	if err != nil || c.AdminPassword != "env-password-123456" || c.SecretKey == "" {
+		t.Fatalf("the environment's secrets no longer apply: %+v %v", c, err)
+	}
+	c, err = config.Load([]string{"-admin-password", "flag-password-123456"}, getenv)
+	if err != nil || c.AdminPassword != "flag-password-123456" {
+		t.Fatalf("the flag does not win: %v", err)
 	}
 }
