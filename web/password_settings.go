@@ -138,7 +138,7 @@ func (s *Server) saveCredentials(c echo.Context) error {
 		return s.renderCredentials(c, statusForForm(err), src, set, form, nil, nil)
 	}
 	return s.redirectWithFlash(c, projectURL(p, fmt.Sprintf("/sources/%d/credentials", src.ID)),
-		fmt.Sprintf("Password settings of %q saved. Prove them with a test account before any load, and validate again to check every record with them.", src.Name))
+		fmt.Sprintf("Password settings of %q saved. Prove them with a test account before any load; staged data validated before is validated again with them.", src.Name))
 }
 
 // proveCredentials runs a proof. The password is read apart from the form

@@ -73,7 +73,11 @@ func (s *Server) loadProjectState(c echo.Context) (*projectState, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.stale = staleReason(extracts, runs[0], quality.Digest(m, dropped))
+		digest, err := s.quality.DigestOf(ctx, p.ID, m, dropped)
+		if err != nil {
+			return nil, err
+		}
+		st.stale = staleReason(extracts, runs[0], digest)
 	}
 	st.started[sectionMatrix] = m.Fields > 0
 	st.started[sectionPrivacy] = len(reg.Entries) > 0 || reg.SignOff != nil
@@ -139,7 +143,7 @@ func staleReason(extracts []staging.Extract, run quality.Run, digest string) str
 		}
 	}
 	if run.MatrixDigest != digest {
-		return "the matrix or the profile rules changed since the last validation"
+		return "the matrix, the profile rules or the password settings changed since the last validation"
 	}
 	return ""
 }

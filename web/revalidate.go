@@ -18,15 +18,16 @@ import (
 
 // changesProfiles reports whether a route can change what validation
 // computes: the matrix, source fields, the profile's attributes and rules,
-// and legal decisions (a field not to migrate feeds no profile).
+// legal decisions (a field not to migrate feeds no profile) and the
+// sources' password settings.
 func changesProfiles(method, path string) bool {
 	if method == "GET" {
 		return false
 	}
-	if strings.HasSuffix(path, "/matrix/preview") || strings.HasSuffix(path, "/matrix/import") {
-		return false // previews change nothing
+	if strings.HasSuffix(path, "/matrix/preview") || strings.HasSuffix(path, "/matrix/import") || strings.HasSuffix(path, "/credentials/prove") {
+		return false // previews and proofs change nothing
 	}
-	for _, part := range []string{"/matrix/", "/fields", "/attributes/", "/privacy/fields/"} {
+	for _, part := range []string{"/matrix/", "/fields", "/attributes/", "/privacy/fields/", "/credentials"} {
 		if strings.Contains(path, part) {
 			return true
 		}

@@ -36,7 +36,7 @@ func TestAValidationOlderThanTheMatrixIsShownOutOfDate(t *testing.T) {
 		}
 	}
 	page = w.asEngineer.get(w.path("/quality"))
-	if got := text(page.doc(t).Find(".flash.warn")); !strings.Contains(got, "the matrix or the profile rules changed since the last validation") {
+	if got := text(page.doc(t).Find(".flash.warn")); !strings.Contains(got, "the matrix, the profile rules or the password settings changed since the last validation") {
 		t.Errorf("the quality page does not say the validation is out of date: %q", got)
 	}
 	data := w.asEngineer.get(w.path("/data"))

@@ -78,6 +78,7 @@ type QualityService interface {
 	Validate(ctx context.Context, projectID int64, progress quality.Progress) (*quality.Run, error)
 	LatestRuns(ctx context.Context, projectID int64, n int) ([]quality.Run, error)
 	CurrentDigest(ctx context.Context, projectID int64) (string, error)
+	DigestOf(ctx context.Context, projectID int64, m *mapping.Matrix, dropped map[int64]bool) (string, error)
 	FindOccurrences(ctx context.Context, f quality.OccurrenceFilter) ([]quality.Occurrence, error)
 	CreateTask(ctx context.Context, projectID int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)
 	UpdateTask(ctx context.Context, projectID, id, version int64, members quality.MemberChecker, in quality.TaskInput) (*quality.Task, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/hashes"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/staging"
@@ -64,6 +65,7 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 			return nil, err
 		}
 	}
+	rules.digest = withPasswords(rules.digest, rules.passwords)
 	// The keys are written after the profiles: if the last run stopped in
 	// between, they may not match the profiles, so all are written again.
 	var last Run
@@ -278,7 +280,8 @@ func digestOf(p *mapping.Profiler, attrs []schema.Attribute) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// CurrentDigest is the Digest of the project's matrix as it is now.
+// CurrentDigest is the digest a validation would record now: Digest of the
+// project's matrix, with the sources' password settings.
 func (s *Service) CurrentDigest(ctx context.Context, projectID int64) (string, error) {
 	m, err := s.matrix.LoadMatrix(ctx, projectID)
 	if err != nil {
@@ -288,7 +291,46 @@ func (s *Service) CurrentDigest(ctx context.Context, projectID int64) (string, e
 	if err != nil {
 		return "", err
 	}
-	return Digest(m, dropped), nil
+	return s.DigestOf(ctx, projectID, m, dropped)
+}
+
+// DigestOf is CurrentDigest for a caller that has loaded the matrix.
+func (s *Service) DigestOf(ctx context.Context, projectID int64, m *mapping.Matrix, dropped map[int64]bool) (string, error) {
+	var readings map[int64]credentials.Reading
+	if s.passwords != nil {
+		var err error
+		if readings, err = s.passwords.Readings(ctx, projectID); err != nil {
+			return "", err
+		}
+	}
+	return withPasswords(Digest(m, dropped), readings), nil
+}
+
+// withPasswords adds the sources' password settings (what validation
+// checks of stored passwords) to a digest.
+func withPasswords(digest string, readings map[int64]credentials.Reading) string {
+	type setting struct {
+		Configured          bool
+		Attribute, SaltAttr string
+		Source              hashes.Source
+	}
+	settings := make(map[int64]setting, len(readings))
+	for id, r := range readings {
+		st := setting{Configured: r.Settings != nil, Source: r.Source}
+		if r.Settings != nil {
+			st.Attribute, st.SaltAttr = r.Settings.Attribute, r.Settings.SaltAttribute
+		}
+		settings[id] = st
+	}
+	if len(settings) == 0 {
+		return digest // as before password settings existed: old runs stay current
+	}
+	b, err := json.Marshal(settings)
+	if err != nil {
+		return digest
+	}
+	sum := sha256.Sum256(append([]byte(digest+"\n"), b...))
+	return hex.EncodeToString(sum[:16])
 }
 
 func newRuleSet(m *mapping.Matrix, dropped map[int64]bool) *ruleSet {
