@@ -59,11 +59,7 @@ func emptyBody(c echo.Context) error {
 func (s *Server) apiStageExtract(c echo.Context) error {
 	p := project(c)
 	ctx := c.Request().Context()
-	sid, err := pathID(c, "sid", "source")
-	if err != nil {
-		return err
-	}
-	src, err := s.plan.FindSourceByID(ctx, p.ID, sid)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}

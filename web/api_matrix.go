@@ -116,7 +116,7 @@ func (s *Server) apiDeleteRow(c echo.Context) error {
 }
 
 func (s *Server) apiListFields(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) apiListFields(c echo.Context) error {
 }
 
 func (s *Server) apiCreateField(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/ferry-migrate/ferry/templates"
 )
 
-// fieldsSource resolves the :sid source of the current project.
-func (s *Server) fieldsSource(c echo.Context) (*plan.Source, error) {
+// pathSource resolves the :sid source of the current project.
+func (s *Server) pathSource(c echo.Context) (*plan.Source, error) {
 	id, err := pathID(c, "sid", "source")
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (s *Server) renderFields(c echo.Context, status int, src *plan.Source, form
 }
 
 func (s *Server) fieldsPage(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) fieldsPage(c echo.Context) error {
 }
 
 func (s *Server) createField(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (s *Server) findField(c echo.Context, src *plan.Source) (*mapping.SourceFie
 }
 
 func (s *Server) fieldEditForm(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (s *Server) fieldEditForm(c echo.Context) error {
 }
 
 func (s *Server) updateField(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Server) updateField(c echo.Context) error {
 }
 
 func (s *Server) deleteFieldConfirm(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Server) deleteFieldConfirm(c echo.Context) error {
 }
 
 func (s *Server) deleteField(c echo.Context) error {
-	src, err := s.fieldsSource(c)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}

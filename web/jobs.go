@@ -146,11 +146,7 @@ func directoryFormFrom(j *jobs.Job) templates.Form {
 func (s *Server) pullDirectory(c echo.Context) error {
 	p := project(c)
 	ctx := c.Request().Context()
-	sid, err := pathID(c, "sid", "source")
-	if err != nil {
-		return err
-	}
-	src, err := s.plan.FindSourceByID(ctx, p.ID, sid)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return err
 	}

@@ -41,19 +41,15 @@ func credentialsForm(set *credentials.Settings) templates.Form {
 
 // findCredentialSource is the :sid source with its saved settings (or nil).
 func (s *Server) findCredentialSource(c echo.Context) (*plan.Source, *credentials.Settings, error) {
-	sid, err := pathID(c, "sid", "source")
-	if err != nil {
-		return nil, nil, err
-	}
 	ctx := c.Request().Context()
-	src, err := s.plan.FindSourceByID(ctx, project(c).ID, sid)
+	src, err := s.pathSource(c)
 	if err != nil {
 		return nil, nil, err
 	}
 	if s.creds == nil {
 		return nil, nil, apperr.NotFound("password settings")
 	}
-	set, err := s.creds.Find(ctx, project(c).ID, sid)
+	set, err := s.creds.Find(ctx, project(c).ID, src.ID)
 	return src, set, err
 }
 

@@ -3,84 +3,32 @@ package okta_test
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	yaml "github.com/pb33f/go-yaml"
-	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
-	"github.com/pb33f/libopenapi/datamodel"
 
 	"github.com/ferry-migrate/ferry/internal/okta"
+	"github.com/ferry-migrate/ferry/internal/okta/oktaspec"
 )
 
-// Okta's management OpenAPI document: FERRY_OKTA_SPEC, or the shared copy
-// beside the project checkout.
-func oktaSpecPath() string {
-	if p := os.Getenv("FERRY_OKTA_SPEC"); p != "" {
-		return p
-	}
-	return filepath.Join("..", "..", "..", "shared", "okta", "management-openapi.yaml")
-}
-
-// The 3.4 MB document takes seconds to build into a model: once per test
-// binary.
+// The document is modelled once per test binary.
 var spec struct {
-	once sync.Once
-	v    validator.Validator
-	err  error
-	path string
-	took time.Duration
-	// buildErr: what libopenapi could not resolve while building the model.
-	buildErr error
+	once   sync.Once
+	loaded *oktaspec.Loaded
+	err    error
 }
 
 func oktaSpec(t *testing.T) validator.Validator {
 	t.Helper()
 	spec.once.Do(func() {
-		spec.path = oktaSpecPath()
-		start := time.Now()
-		raw, err := os.ReadFile(spec.path)
-		if err != nil {
-			spec.err = err
-			return
-		}
-		// Building a model of the whole document takes minutes on a
-		// busy machine; the paths this client calls, with the components
-		// they reach, take seconds. Pruning also drops release 2026.06.3's
-		// one dangling $ref (an example under the System Log API), which
-		// libopenapi treats as fatal.
-		raw, err = pruneSpec(raw, clientPaths)
-		if err != nil {
-			spec.err = fmt.Errorf("%s: %w", spec.path, err)
-			return
-		}
-		// The document's examples hold JSON Schema text with $refs of their
-		// own (#/definitions/base), which libopenapi would log as unresolved.
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		doc, err := libopenapi.NewDocumentWithConfiguration(raw, &datamodel.DocumentConfiguration{Logger: quiet})
-		if err != nil {
-			spec.err = fmt.Errorf("libopenapi cannot read %s: %w", spec.path, err)
-			return
-		}
-		m, err := doc.BuildV3Model()
-		if m == nil {
-			spec.err = fmt.Errorf("%s does not build into a model: %v", spec.path, err)
-			return
-		}
-		spec.buildErr = err // non-fatal leftovers, e.g. circular references
-		spec.v = validator.NewValidatorFromV3Model(&m.Model, config.WithFormatAssertions(), config.WithStrictMode(),
+		spec.loaded, spec.err = oktaspec.Load(clientPaths, config.WithFormatAssertions(), config.WithStrictMode(),
 			// Strict mode does not follow the discriminator of
 			// InlineHookChannelCreate (HTTP → InlineHookChannelHttpCreate) nor
 			// see the additionalProperties map of custom attributes, and
@@ -88,31 +36,21 @@ func oktaSpec(t *testing.T) validator.Validator {
 			// validated, without the strict check of unknown fields.
 			config.WithStrictIgnorePaths("$.body.channel.config", "$.body.channel.config.**",
 				"$.body.definitions.custom.properties.*", "$.body.definitions.custom.properties.**"))
-		spec.took = time.Since(start)
 	})
-	if os.IsNotExist(spec.err) {
-		t.Skipf("Okta's OpenAPI document is not at %s (set FERRY_OKTA_SPEC to its path): contract not checked", spec.path)
+	if errors.Is(spec.err, oktaspec.ErrMissing) {
+		t.Skipf("%v: contract not checked", spec.err)
 	}
 	if spec.err != nil {
 		t.Fatal(spec.err)
 	}
-	t.Logf("spec %s loaded in %s", spec.path, spec.took)
-	if spec.buildErr != nil {
-		t.Logf("libopenapi reported while building the model: %v", spec.buildErr)
+	t.Logf("spec %s loaded in %s", spec.loaded.Path, spec.loaded.Took)
+	if spec.loaded.BuildErr != nil {
+		t.Logf("libopenapi reported while building the model: %v", spec.loaded.BuildErr)
 	}
-	return spec.v
+	return spec.loaded.Validator
 }
 
-func describe(errs []*verrors.ValidationError) string {
-	var b strings.Builder
-	for _, e := range errs {
-		fmt.Fprintf(&b, "\n  - %s: %s", e.Message, e.Reason)
-		for _, f := range e.SchemaValidationErrors {
-			fmt.Fprintf(&b, "\n      %s at %s (%s)", f.Reason, f.FieldPath, f.KeywordLocation)
-		}
-	}
-	return b.String()
-}
+func describe(errs []*verrors.ValidationError) string { return oktaspec.Describe(errs) }
 
 // TestRequestsMatchOktasOpenAPIDocument sends every operation through the
 // client to a recording server and validates each request as sent (method,
@@ -336,102 +274,6 @@ var clientPaths = []string{
 	"/api/v1/users", "/api/v1/users/{id}", "/api/v1/users/{id}/lifecycle/activate", "/api/v1/users/{id}/lifecycle/deactivate",
 	"/api/v1/groups", "/api/v1/groups/{groupId}", "/api/v1/groups/{groupId}/users", "/api/v1/groups/{groupId}/users/{userId}",
 	"/api/v1/meta/schemas/user/{schemaId}", "/api/v1/inlineHooks", "/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate",
-}
-
-// pruneSpec keeps only the given paths of an OpenAPI document and the
-// components they reach through $ref (all security schemes are kept).
-func pruneSpec(raw []byte, keep []string) ([]byte, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, err
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("not a YAML mapping")
-	}
-	root := doc.Content[0]
-	paths, components := mapGet(root, "paths"), mapGet(root, "components")
-	if paths == nil || components == nil {
-		return nil, fmt.Errorf("no paths or components")
-	}
-	var kept []*yaml.Node
-	for i := 0; i+1 < len(paths.Content); i += 2 {
-		if slices.Contains(keep, paths.Content[i].Value) {
-			kept = append(kept, paths.Content[i], paths.Content[i+1])
-		}
-	}
-	if len(kept) != 2*len(keep) {
-		return nil, fmt.Errorf("found %d of the %d paths this client calls", len(kept)/2, len(keep))
-	}
-	paths.Content = kept
-	mapDelete(root, "x-webhooks")
-
-	// The closure of $refs from the kept paths and the security schemes.
-	reached := map[string]bool{} // "schemas/User"
-	var queue []*yaml.Node
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == "$ref" && n.Content[i+1].Kind == yaml.ScalarNode {
-					ref, ok := strings.CutPrefix(n.Content[i+1].Value, "#/components/")
-					if ok && !reached[ref] {
-						reached[ref] = true
-						kind, name, _ := strings.Cut(ref, "/")
-						if target := mapGet(mapGet(components, kind), name); target != nil {
-							queue = append(queue, target)
-						}
-					}
-				}
-			}
-		}
-		for _, c := range n.Content {
-			walk(c)
-		}
-	}
-	walk(paths)
-	if ss := mapGet(components, "securitySchemes"); ss != nil {
-		walk(ss)
-	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		walk(n)
-	}
-	for i := 0; i+1 < len(components.Content); i += 2 {
-		kind, entries := components.Content[i].Value, components.Content[i+1]
-		if kind == "securitySchemes" || entries.Kind != yaml.MappingNode {
-			continue
-		}
-		var out []*yaml.Node
-		for j := 0; j+1 < len(entries.Content); j += 2 {
-			if reached[kind+"/"+entries.Content[j].Value] {
-				out = append(out, entries.Content[j], entries.Content[j+1])
-			}
-		}
-		entries.Content = out
-	}
-	return yaml.Marshal(&doc)
-}
-
-func mapGet(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func mapDelete(m *yaml.Node, key string) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content = append(m.Content[:i], m.Content[i+2:]...)
-			return
-		}
-	}
 }
 
 var schemaWithBoolUnique = strings.Replace(schemaJSON, `"unique": "UNIQUE_VALIDATED"`, `"unique": true`, 1)

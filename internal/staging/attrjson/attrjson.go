@@ -96,18 +96,7 @@ func Append(dst []byte, m map[string][]string) []byte {
 		}
 		dst = appendString(dst, p.k)
 		dst = append(dst, ':')
-		if p.v == nil {
-			dst = append(dst, "null"...)
-			continue
-		}
-		dst = append(dst, '[')
-		for j, s := range p.v {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, s)
-		}
-		dst = append(dst, ']')
+		dst = appendValues(dst, p.v)
 	}
 	return append(dst, '}')
 }
@@ -134,18 +123,7 @@ func AppendSorted(dst []byte, sorted []string, m map[string][]string) []byte {
 		n++
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
-		if v == nil {
-			dst = append(dst, "null"...)
-			continue
-		}
-		dst = append(dst, '[')
-		for j, s := range v {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, s)
-		}
-		dst = append(dst, ']')
+		dst = appendValues(dst, v)
 	}
 	if n != len(m) {
 		return Append(dst[:start], m)
@@ -221,6 +199,22 @@ func AppendStrings(dst []byte, m map[string]string) []byte {
 		dst = appendString(dst, m[k])
 	}
 	return append(dst, '}')
+}
+
+// appendValues appends one attribute's values: an array of strings, or null
+// for a nil slice, as encoding/json writes a []string.
+func appendValues(dst []byte, v []string) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for j, s := range v {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, s)
+	}
+	return append(dst, ']')
 }
 
 // sortPairs sorts ps by key, byte-wise (as encoding/json sorts map keys with
