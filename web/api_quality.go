@@ -70,20 +70,6 @@ func runJSONOf(r *quality.Run) runJSON {
 	return out
 }
 
-// occurrenceJSON is one issue found on one record by a run.
-type occurrenceJSON struct {
-	ID        int64  `json:"id"`
-	RunID     int64  `json:"runId"`
-	RecordID  int64  `json:"recordId"`
-	SourceID  int64  `json:"sourceId"`
-	Position  int64  `json:"position"`
-	Code      string `json:"code"`
-	Severity  string `json:"severity"`
-	Attribute string `json:"attribute"`
-	Value     string `json:"value"`
-	Message   string `json:"message"`
-}
-
 // issueTypeJSON is one entry of the catalog of issue types.
 type issueTypeJSON struct {
 	Code        string `json:"code"`
@@ -179,12 +165,11 @@ func (s *Server) apiListOccurrences(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := pageResponse[occurrenceJSON]{Items: make([]occurrenceJSON, len(occ)), Next: next}
-	for i, o := range occ {
-		out.Items[i] = occurrenceJSON{ID: o.ID, RunID: o.RunID, RecordID: o.RecordID, SourceID: o.SourceID, Position: o.Position,
-			Code: o.Code, Severity: o.Severity, Attribute: o.Attribute, Value: o.Value, Message: o.Message}
+	if occ == nil {
+		occ = []quality.Occurrence{} // an empty page is [], not null
 	}
-	return c.JSON(http.StatusOK, out)
+	// An occurrence's value is stored masked already (see quality.Occurrence).
+	return c.JSON(http.StatusOK, pageResponse[quality.Occurrence]{Items: occ, Next: next})
 }
 
 func (s *Server) apiIssueTypes(c echo.Context) error {

@@ -591,19 +591,7 @@ func (s *Server) renderExclude(c echo.Context, status int, rec *staging.StagedRe
 	if ex.KeyAttribute != "" {
 		v.Key = mk.value(ex.KeyAttribute, eff[ex.KeyAttribute])
 	}
-	cols := extractColumns(ex)
-	seen := map[string]bool{}
-	for _, col := range cols {
-		seen[col] = true
-	}
-	var extra []string
-	for name := range eff {
-		if !seen[name] {
-			extra = append(extra, name)
-		}
-	}
-	sort.Strings(extra)
-	for _, col := range append(cols, extra...) {
+	for _, col := range recordFields(rec, ex) {
 		if vals, ok := eff[col]; ok {
 			v.Attributes = append(v.Attributes, [2]string{col, mk.value(col, vals)})
 		}

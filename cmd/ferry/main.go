@@ -253,6 +253,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return httpServer.Shutdown(shutdownCtx)
 }
 
+// openWithDatabaseFlags opens the app for a command that takes the
+// --data-dir and --database-url flags (empty: the environment's or the
+// default) over the rest of the configuration.
+func openWithDatabaseFlags(ctx context.Context, dataDir, dbURL string, getenv func(string) string, stderr io.Writer) (*app, error) {
+	var cfgArgs []string
+	if dataDir != "" {
+		cfgArgs = append(cfgArgs, "-data-dir", dataDir)
+	}
+	if dbURL != "" {
+		cfgArgs = append(cfgArgs, "-database-url", dbURL)
+	}
+	cfg, err := config.Load(cfgArgs, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return open(ctx, cfg, stderr)
+}
+
 // recoverJobs deals with the work a crash (or a kill) left unfinished,
 // before anything runs: extracts left half-staged are discarded, validation
 // runs left running are closed as failed, then each
@@ -319,18 +337,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	if *user == "" || strings.TrimSpace(*name) == "" {
 		return errors.New("both --user and --name are required")
 	}
-	var cfgArgs []string
-	if *dataDir != "" {
-		cfgArgs = append(cfgArgs, "-data-dir", *dataDir)
-	}
-	if *dbURL != "" {
-		cfgArgs = append(cfgArgs, "-database-url", *dbURL)
-	}
-	cfg, err := config.Load(cfgArgs, getenv)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	a, err := open(ctx, cfg, stderr)
+	a, err := openWithDatabaseFlags(ctx, *dataDir, *dbURL, getenv, stderr)
 	if err != nil {
 		return err
 	}

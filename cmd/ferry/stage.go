@@ -14,7 +14,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/ferry-migrate/ferry/internal/audit"
-	"github.com/ferry-migrate/ferry/internal/config"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/internal/staging/ldapextract"
@@ -51,18 +50,7 @@ func stageCommand(ctx context.Context, args []string, getenv func(string) string
 			return err
 		}
 	}
-	var cfgArgs []string
-	if *dataDir != "" {
-		cfgArgs = append(cfgArgs, "-data-dir", *dataDir)
-	}
-	if *dbURL != "" {
-		cfgArgs = append(cfgArgs, "-database-url", *dbURL)
-	}
-	cfg, err := config.Load(cfgArgs, getenv)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	a, err := open(ctx, cfg, stderr)
+	a, err := openWithDatabaseFlags(ctx, *dataDir, *dbURL, getenv, stderr)
 	if err != nil {
 		return err
 	}

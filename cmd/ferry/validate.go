@@ -12,7 +12,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/ferry-migrate/ferry/internal/audit"
-	"github.com/ferry-migrate/ferry/internal/config"
 	"github.com/ferry-migrate/ferry/internal/quality"
 )
 
@@ -31,18 +30,7 @@ func validateCommand(ctx context.Context, args []string, getenv func(string) str
 	if *projectName == "" || fs.NArg() != 0 {
 		return errors.New("usage: ferry validate --project NAME [--json]")
 	}
-	var cfgArgs []string
-	if *dataDir != "" {
-		cfgArgs = append(cfgArgs, "-data-dir", *dataDir)
-	}
-	if *dbURL != "" {
-		cfgArgs = append(cfgArgs, "-database-url", *dbURL)
-	}
-	cfg, err := config.Load(cfgArgs, getenv)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	a, err := open(ctx, cfg, stderr)
+	a, err := openWithDatabaseFlags(ctx, *dataDir, *dbURL, getenv, stderr)
 	if err != nil {
 		return err
 	}
