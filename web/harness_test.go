@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
+	"github.com/ferry-migrate/ferry/internal/defects"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/orgs"
@@ -54,10 +55,12 @@ type testApp struct {
 	Orgs    *orgs.Service
 	Checker *fakeChecker
 	// Creds keeps the sources' password settings (and proves them).
-	Creds  *credentials.Service
-	Server *web.Server
-	HTTP   *httptest.Server
-	Logs   *bytes.Buffer
+	Creds *credentials.Service
+	// Defects keeps the defect logs.
+	Defects *defects.Service
+	Server  *web.Server
+	HTTP    *httptest.Server
+	Logs    *bytes.Buffer
 }
 
 const testPassword = "correct horse battery staple"
@@ -96,13 +99,14 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	// running is stopped and waited for.
 	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
 	orgsSvc, checker := orgs.NewService(d, mustTestSealer(t), clock.Now), &fakeChecker{}
+	defectsSvc := defects.NewService(d, clock.Now)
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
 		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,
-		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc}, assets, logger, opts)
+		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Server: srv, HTTP: hs, Logs: logs}
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

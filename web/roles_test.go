@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/credentials"
+	"github.com/ferry-migrate/ferry/internal/defects"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -63,6 +64,8 @@ type roleWorld struct {
 	// server that never answers) until it is cancelled or the test ends.
 	directory *plan.Source
 	job       *jobs.Job
+	// A defect of the defect log, added by hand.
+	defect *defects.Defect
 }
 
 // projectName is distinctive so that a 404 can be checked not to leak it.
@@ -95,6 +98,7 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	w.seedMatrix(t)
 	w.seedData(t)
 	w.seedOktaOrg(t)
+	w.seedDefect(t)
 	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +282,8 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 				id = w.run.ID
 			case "jobs":
 				id = w.job.ID
+			case "defects":
+				id = w.defect.ID
 			default:
 				return "", fmt.Errorf("no fixture for :id after %q", segs[i-1])
 			}
@@ -339,6 +345,10 @@ func routeTable() map[string]routeCase {
 	})
 	appForm := form(func(w *roleWorld, _ *auth.Account) url.Values {
 		return url.Values{"name": {"Intranet"}, "access_method": {"oidc"}, "assignment_basis": {"group"}, "oin_status": {"unknown"}, "version": {"1"}}
+	})
+	defectForm := form(func(*roleWorld, *auth.Account) url.Values {
+		return url.Values{"use_case": {"UC-2"}, "description": {"Okta rejects the badge number"}, "test_status": {"retest"},
+			"ticket_status": {"in_progress"}, "priority": {"high"}, "category": {"okta"}, "notes": {"Fix the mapping."}, "version": {"1"}}
 	})
 	return map[string]routeCase{
 		"GET /healthz":  {rule: "public", status: 200},
@@ -672,6 +682,24 @@ func routeTable() map[string]routeCase {
 		"GET /api/v1/projects/:pid/jobs":             {rule: read, status: 200},
 		"GET /api/v1/projects/:pid/jobs/:id":         {rule: read, status: 200},
 		"POST /api/v1/projects/:pid/jobs/:id/cancel": {rule: run, status: 200, audited: true},
+
+		"GET /projects/:pid/defects":      {rule: read, status: 200},
+		"GET /projects/:pid/defects.csv":  {rule: read, status: 200},
+		"GET /projects/:pid/defects.xlsx": {rule: read, status: 200},
+		"GET /projects/:pid/defects/new":  {rule: run, status: 200},
+		"POST /projects/:pid/defects":     {rule: run, status: 303, audited: true, form: defectForm},
+		"GET /projects/:pid/defects/:id":  {rule: read, status: 200},
+		"POST /projects/:pid/defects/:id": {rule: run, status: 303, audited: true, form: defectForm},
+	}
+}
+
+// seedDefect adds a defect by hand to the role world's project.
+func (w *roleWorld) seedDefect(t testing.TB) {
+	t.Helper()
+	var err error
+	if w.defect, err = w.app.Defects.Create(asActor(w.engineer), w.project.ID, w.engineer.Name, defects.Input{UseCase: "UC-1",
+		Description: "Contractors have no manager"}); err != nil {
+		t.Fatal(err)
 	}
 }
 

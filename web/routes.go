@@ -162,6 +162,17 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/quality/tasks", s.createTask, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/quality/tasks/:id", s.updateTask, inProject(auth.PermRun))
 
+	// The defect log. Everyone who reads the project reads it; adding and
+	// editing defects is PermRun, because the engineers who run the test
+	// batches and loads are the ones who find, triage and retest them.
+	r("GET", "/projects/:pid/defects", s.defectsPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/defects.csv", s.exportDefects("csv"), inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/defects.xlsx", s.exportDefects("xlsx"), inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/defects/new", s.defectNewForm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/defects", s.createDefect, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/defects/:id", s.defectEditForm, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/defects/:id", s.updateDefect, inProject(auth.PermRun))
+
 	// JSON API: personal API tokens only, never cookies.
 	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }
 	api("GET", "/openapi.json", s.openAPIDocument, public())

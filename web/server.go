@@ -126,6 +126,12 @@ type Services struct {
 	OrgChecker OrgChecker
 	// Credentials keeps the sources' password settings and proves them.
 	Credentials CredentialService
+	// Defects keeps the projects' defect logs.
+	Defects DefectService
+	// Loads runs test batches, loads and rollbacks; LoadRunner works on
+	// them in this process.
+	Loads      LoadService
+	LoadRunner LoadRunner
 }
 
 // Server is the console's HTTP server.
@@ -144,6 +150,9 @@ type Server struct {
 	orgs    OrgService
 	checker OrgChecker
 	creds   CredentialService
+	defects DefectService
+	loads   LoadService
+	runner  LoadRunner
 	assets  *static.Assets
 	log     *slog.Logger
 	opts    Options
@@ -169,7 +178,7 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 		opts.DataDir = filepath.Join(os.TempDir(), "ferry")
 	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -25,8 +25,10 @@ import (
 	"github.com/ferry-migrate/ferry/internal/config"
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/defects"
 	"github.com/ferry-migrate/ferry/internal/demo"
 	"github.com/ferry-migrate/ferry/internal/jobs"
+	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/logging"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/orgs"
@@ -54,6 +56,10 @@ Usage:
   ferry validate --project NAME [--json]           validate the staged data and print the issues by type
   ferry sandbox --token TOKEN [--addr 127.0.0.1:9090] [--users-per-minute N] [--concurrency N]
                                                    run the Okta sandbox, a local stand-in org (docs/sandbox.md)
+  ferry load --project NAME [--mode hash|hook|none] [--source NAME] [--okta-url URL]
+                                                   load valid staged users into Okta (pre-flight first; docs/loads.md)
+  ferry load --resume RUN                          resume a paused, failed or interrupted load
+  ferry rollback --run RUN --confirm PROJECT-NAME  export, then deactivate and delete the users a run created
   ferry version                                    print the version
 
 Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
@@ -97,6 +103,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return validateCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "sandbox":
 		return sandboxCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "load":
+		return loadCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "rollback":
+		return rollbackCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ferry", version)
 		return nil
@@ -124,6 +134,10 @@ type app struct {
 	orgs *orgs.Service
 	// credentials keeps the sources' password settings and proves them.
 	credentials *credentials.Service
+	// defects keeps the projects' defect logs (the load engine records run failures in it).
+	defects *defects.Service
+	// loads runs test batches, loads and rollbacks into Okta.
+	loads *load.Service
 }
 
 func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
@@ -147,10 +161,33 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 	privacySvc := privacy.NewService(database, mappingSvc, planSvc, nil)
 	stagingSvc := staging.NewService(database, nil, mappingSvc)
 	credentialsSvc := credentials.NewService(database, planSvc, stagingSvc, credentials.Options{})
+	qualitySvc := quality.NewService(database, mappingSvc, stagingSvc, privacySvc, nil).WithPasswords(credentialsSvc)
+	orgsSvc := orgs.NewService(database, sealer, nil)
+	defectsSvc := defects.NewService(database, nil)
+	loadsSvc := load.NewService(database, load.Deps{Orgs: orgsSvc, Gate: privacySvc, Validation: qualitySvc, Extracts: stagingSvc,
+		Plan: planSvc, Matrix: mappingSvc, Passwords: credentialsSvc, Defects: defectLog{defectsSvc}, Sealer: sealer},
+		load.Options{Version: version})
 	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
-		privacy: privacySvc, staging: stagingSvc,
-		quality: quality.NewService(database, mappingSvc, stagingSvc, privacySvc, nil).WithPasswords(credentialsSvc),
-		orgs:    orgs.NewService(database, sealer, nil), credentials: credentialsSvc}, nil
+		privacy: privacySvc, staging: stagingSvc, quality: qualitySvc, orgs: orgsSvc, credentials: credentialsSvc,
+		defects: defectsSvc, loads: loadsSvc}, nil
+}
+
+// defectLog records a run's failures in the project's defect log, one
+// defect per error code: Okta's codes are Okta defects, Ferry's own
+// (transport failures, unimportable hashes) "other".
+type defectLog struct{ svc *defects.Service }
+
+func (d defectLog) RecordFailures(ctx context.Context, projectID, runID int64, runLabel string, failures []load.ErrorCount) error {
+	out := make([]defects.RunFailure, 0, len(failures))
+	for _, f := range failures {
+		category := defects.CategoryOther
+		if strings.HasPrefix(f.Code, "E0") {
+			category = defects.CategoryOkta
+		}
+		out = append(out, defects.RunFailure{Code: f.Code, Summary: f.Summary, Count: int(f.Count), Category: category})
+	}
+	_, err := d.svc.RecordRunFailures(ctx, projectID, runID, runLabel, out)
+	return err
 }
 
 // openSealer builds the sealer of stored secrets from FERRY_SECRET_KEY or,
@@ -198,6 +235,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
+	// Loads into Okta: the runner resumes queued runs and takes over those
+	// whose owner died; a run a live `ferry load` owns is left to it.
+	loadRunner := load.NewRunner(a.loads, a.log.With("component", "load"))
+	loadRunner.Start()
+	defer loadRunner.Stop()
+
 	assets, err := static.New("/static")
 	if err != nil {
 		return err
@@ -219,7 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	demoData.sandbox, demoData.checker = sandbox, checker
 	srv := web.New(web.Services{Auth: demoData.authService(), Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
 		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner, Orgs: a.orgs, OrgChecker: checker,
-		Credentials: a.credentials}, assets, a.log, web.Options{
+		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
 		DataDir: cfg.DataDir,
 	})

@@ -141,6 +141,13 @@ var seeds = []seed{
 		 VALUES (1, 1, 'userPassword', 'pwdSalt', '["sha1","bcrypt"]', 'sha1', 'base64', 'POSTFIX', 0, FALSE, 3, '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
 	}, check: `SELECT 1 FROM password_settings s JOIN sources o ON o.id = s.source_id
 		WHERE s.attribute = 'userPassword' AND s.default_format = 'sha1' AND s.salt_order = 'POSTFIX' AND NOT s.pepper AND s.version = 3`},
+	{since: 9, name: "a defect recorded from a run and one added by hand", insert: []string{
+		`INSERT INTO defects (project_id, number, use_case, description, test_status, ticket_status, priority, category, notes, error_code, load_run_id, affected, created_by_name, version, created_at, updated_at)
+		 VALUES (1, 1, 'UC-3', '42 users failed in Test batch 2 with E0000001', 'failed', 'open', 'high', 'okta', '', 'E0000001', 5, 42, 'Ferry', 2, '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
+		`INSERT INTO defects (project_id, number, description, test_status, ticket_status, priority, category, created_by_name, created_at, updated_at)
+		 VALUES (1, 2, 'Managers missing in HR feed', 'not_run', 'in_progress', 'medium', 'hr', 'Eve Engineer', '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
+	}, check: `SELECT 1 FROM defects d JOIN defects h ON h.project_id = d.project_id AND h.number = 2 AND h.load_run_id IS NULL AND h.error_code = '' AND h.version = 1
+		WHERE d.number = 1 AND d.load_run_id = 5 AND d.error_code = 'E0000001' AND d.affected = 42 AND d.version = 2`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

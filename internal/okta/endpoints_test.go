@@ -71,6 +71,35 @@ const hookJSON = `{
   "lastUpdated": "2018-05-15T01:23:08.000Z"
 }`
 
+// appJSON is the spec's list-apps-example entry, without its
+// "errorRedirectUrl": null, which the spec's own schema (a string) refuses.
+const appJSON = `{
+  "id": "0oafwvZDWJKVLDCUWUAC",
+  "name": "template_basic_auth",
+  "label": "Sample Basic Auth App",
+  "status": "ACTIVE",
+  "lastUpdated": "2013-09-30T00:56:52.000Z",
+  "created": "2013-09-30T00:56:52.000Z",
+  "accessibility": {"selfService": false},
+  "visibility": {"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {"login": true}},
+  "features": [],
+  "signOnMode": "BASIC_AUTH",
+  "_links": {"users": {"href": "https://example.okta.com/api/v1/apps/0oafwvZDWJKVLDCUWUAC/users"}}
+}`
+
+const groupRuleJSON = `{
+  "type": "group_rule",
+  "id": "0pr3f7zMZZHPgUoWO0g4",
+  "status": "INACTIVE",
+  "name": "Engineering group rule",
+  "created": "2016-12-01T14:40:04.000Z",
+  "lastUpdated": "2016-12-01T14:40:04.000Z",
+  "conditions": {
+    "people": {"users": {"exclude": ["00u22w79JPMEeeuLr0g4"]}, "groups": {"exclude": []}},
+    "expression": {"value": "user.role==\"Engineer\"", "type": "urn:okta:expression:1.0"}},
+  "actions": {"assignUserToGroups": {"groupIds": ["00gjitX9HqABSoqTB0g3"]}}
+}`
+
 func bcryptHash() *okta.PasswordHash {
 	return &okta.PasswordHash{Algorithm: okta.AlgorithmBcrypt, WorkFactor: 10, Salt: "rwh3vH166HCH/NT9XV5FYu", Value: "qaMqvAPULkbiQzkTCWo5XDcvzpk8Tna"}
 }
@@ -416,6 +445,40 @@ func TestEveryEndpointSendsTheSpecRequestAndParsesTheAnswer(t *testing.T) {
 			status: 200, answer: schemaJSON,
 		},
 		{
+			name:   "list the apps assigned to a group",
+			call:   func(c *okta.Client) (any, error) { return c.ListGroupApps(ctx, "00g1emaKYZTWRYYRRTSK", 0) },
+			method: "GET", path: "/api/v1/groups/00g1emaKYZTWRYYRRTSK/apps", query: url.Values{"limit": {"200"}},
+			status: 200, answer: "[" + appJSON + "]",
+			check: func(t *testing.T, got any) {
+				p := got.(*okta.Page[okta.Application])
+				if len(p.Items) != 1 || p.HasNext() {
+					t.Fatalf("page = %+v", p)
+				}
+				a := p.Items[0]
+				if a.ID != "0oafwvZDWJKVLDCUWUAC" || a.Name != "template_basic_auth" || a.Label != "Sample Basic Auth App" ||
+					a.Status != okta.AppStatusActive || a.SignOnMode != "BASIC_AUTH" || a.Created.IsZero() {
+					t.Errorf("app = %+v", a)
+				}
+			},
+		},
+		{
+			name:   "list group rules",
+			call:   func(c *okta.Client) (any, error) { return c.ListGroupRules(ctx, 50) },
+			method: "GET", path: "/api/v1/groups/rules", query: url.Values{"limit": {"50"}},
+			status: 200, answer: "[" + groupRuleJSON + "]",
+			check: func(t *testing.T, got any) {
+				p := got.(*okta.Page[okta.GroupRule])
+				if len(p.Items) != 1 {
+					t.Fatalf("page = %+v", p)
+				}
+				r := p.Items[0]
+				if r.ID != "0pr3f7zMZZHPgUoWO0g4" || r.Name != "Engineering group rule" || r.Status != okta.GroupRuleInactive || r.Type != "group_rule" ||
+					r.Conditions.Expression.Value != `user.role=="Engineer"` || !reflect.DeepEqual(r.Actions.AssignUserToGroups.GroupIDs, []string{"00gjitX9HqABSoqTB0g3"}) {
+					t.Errorf("rule = %+v", r)
+				}
+			},
+		},
+		{
 			name: "list inline hooks of a type",
 			call: func(c *okta.Client) (any, error) {
 				hs, _, err := c.ListInlineHooks(ctx, okta.InlineHookTypePasswordImport)
@@ -548,7 +611,12 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 			_, _, err := c.CreateCustomProperty(ctx, "has space", okta.UserSchemaAttribute{})
 			return err
 		},
-		"empty group name": func() error { _, _, err := c.CreateGroup(ctx, okta.GroupProfile{}); return err },
+		"empty group name":             func() error { _, _, err := c.CreateGroup(ctx, okta.GroupProfile{}); return err },
+		"group apps: empty group id":   func() error { _, err := c.ListGroupApps(ctx, " ", 0); return err },
+		"group apps: dot-dot group id": func() error { _, err := c.ListGroupApps(ctx, "..", 0); return err },
+		"group apps: negative limit":   func() error { _, err := c.ListGroupApps(ctx, "00g1", -1); return err },
+		"group rules: negative limit":  func() error { _, err := c.ListGroupRules(ctx, -1); return err },
+		"group rules: limit over 200":  func() error { _, err := c.ListGroupRules(ctx, 201); return err },
 		"http hook uri": func() error {
 			_, _, _, err := c.RegisterPasswordImportHook(ctx, okta.PasswordImportHook{URI: "http://ferry.example.com/hook", AuthValue: "s"})
 			return err

@@ -2,6 +2,7 @@ package oktasim
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -19,12 +20,30 @@ type Faults struct {
 	// LostResponseRate is the share of requests that are processed (a user
 	// is created…) but whose connection is then closed without an answer.
 	LostResponseRate float64
+	// FailCreateLogins are logins (compared ignoring case) whose creation
+	// (POST /api/v1/users) always fails with 500 E0000009 and creates
+	// nothing: a deterministic failure for tests of retries and failure
+	// records.
+	FailCreateLogins []string
+}
+
+// failsCreate says whether creating login is made to fail.
+func (f Faults) failsCreate(login string) bool {
+	if login == "" {
+		return false
+	}
+	for _, l := range f.FailCreateLogins {
+		if strings.EqualFold(l, login) {
+			return true
+		}
+	}
+	return false
 }
 
 // injectFaults applies the configured faults. done means the request is
 // answered (or dropped); dropAfter means handle it, then drop the answer.
 func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request) (dropAfter, done bool) {
-	f := s.opts.Faults
+	f := s.currentFaults()
 	sleep(r.Context(), f.Latency)
 	if f.DropRate > 0 && s.random() < f.DropRate {
 		dropConnection(w)

@@ -91,6 +91,9 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	st.removeGroup(g)
+	// As in Okta, the group's app assignments go with it, and the rules
+	// that assigned users to it no longer name it.
+	st.forgetGroup(g.ID, s.now())
 	w.WriteHeader(http.StatusNoContent)
 }
 

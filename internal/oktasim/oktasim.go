@@ -53,7 +53,8 @@ type Options struct {
 	// Now is the clock (default time.Now). Date, X-Rate-Limit-Reset and all
 	// timestamps come from it, so that tests can move time on by hand.
 	Now func() time.Time
-	// Faults injects failures; the zero value injects none.
+	// Faults injects failures; the zero value injects none. Change them
+	// while the server runs with SetFaults.
 	Faults Faults
 	// Verifier checks imported hashes at sign-in (default: hashes.VerifyOkta,
 	// the code that proves Ferry's conversions).
@@ -80,8 +81,13 @@ type Server struct {
 	limiter  *limiter
 	inflight atomic.Int64
 	randMu   sync.Mutex
-	routes   []route
-	hookHTTP *http.Client
+	// ctlMu guards faults; concurrency is the limit in force. Both start
+	// from opts and change with SetFaults and SetConcurrency.
+	ctlMu       sync.RWMutex
+	faults      Faults
+	concurrency atomic.Int64
+	routes      []route
+	hookHTTP    *http.Client
 }
 
 // New returns a sandbox org configured by opts.
@@ -114,6 +120,8 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, log: log, store: newStore(opts.Now()), limiter: newLimiter(opts.Limits.withDefaults(), opts.Window), hookHTTP: hc}
 	s.routes = s.buildRoutes()
+	s.SetFaults(opts.Faults)
+	s.concurrency.Store(int64(opts.Concurrency))
 	return s
 }
 
@@ -167,9 +175,12 @@ func (s *Server) buildRoutes() []route {
 		r("GET", "/api/v1/users/{id}/groups", BucketOther, s.listUserGroups),
 		r("GET", "/api/v1/groups", BucketGroups, s.listGroups),
 		r("POST", "/api/v1/groups", BucketGroups, s.createGroup),
+		// Before /api/v1/groups/{groupId}: the first matching pattern wins.
+		r("GET", "/api/v1/groups/rules", BucketOther, s.listGroupRules),
 		r("GET", "/api/v1/groups/{groupId}", BucketGroup, s.getGroup),
 		r("DELETE", "/api/v1/groups/{groupId}", BucketGroup, s.deleteGroup),
 		r("GET", "/api/v1/groups/{groupId}/users", BucketOther, s.listGroupUsers),
+		r("GET", "/api/v1/groups/{groupId}/apps", BucketOther, s.listGroupApps),
 		r("PUT", "/api/v1/groups/{groupId}/users/{userId}", BucketOther, s.addGroupUser),
 		r("DELETE", "/api/v1/groups/{groupId}/users/{userId}", BucketOther, s.removeGroupUser),
 		r("GET", "/api/v1/meta/schemas/user/{schemaId}", BucketOther, s.getSchema),
@@ -256,7 +267,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		bucket = rt.bucket
 	}
 
-	if n := s.inflight.Add(1); n > int64(s.opts.Concurrency) {
+	if n := s.inflight.Add(1); n > s.concurrency.Load() {
 		s.inflight.Add(-1)
 		h.Set("X-Rate-Limit-Limit", "0")
 		h.Set("X-Rate-Limit-Remaining", "0")

@@ -95,6 +95,18 @@ func newLimiter(l Limits, window time.Duration) *limiter {
 	return &limiter{limits: l, window: window, state: map[Bucket]*windowCount{}}
 }
 
+func (l *limiter) setLimits(limits Limits) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.limits = limits
+}
+
+func (l *limiter) current() Limits {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limits
+}
+
 // take counts one request against b at now.
 func (l *limiter) take(b Bucket, now time.Time) quota {
 	l.mu.Lock()

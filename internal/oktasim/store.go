@@ -95,6 +95,10 @@ type store struct {
 	groups  map[string]*group
 	gorder  []*group
 	hooks   map[string]*inlineHook
+	apps    map[string]*app
+	aorder  []*app // by seq
+	rules   map[string]*groupRule
+	rorder  []*groupRule // by seq
 	schema  *userSchema
 	typeID  string
 	// cursors keeps the position of deleted users and groups, so that an
@@ -104,7 +108,7 @@ type store struct {
 
 func newStore(now time.Time) *store {
 	return &store{users: map[string]*user{}, byLogin: map[string]*user{}, groups: map[string]*group{},
-		hooks: map[string]*inlineHook{}, cursors: map[string]uint64{}, schema: newUserSchema(now), typeID: newID("oty", 20)}
+		hooks: map[string]*inlineHook{}, apps: map[string]*app{}, rules: map[string]*groupRule{}, cursors: map[string]uint64{}, schema: newUserSchema(now), typeID: newID("oty", 20)}
 }
 
 func (st *store) next() uint64 {
@@ -184,6 +188,13 @@ func cmpU(a, b uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// userCount is the number of users in the org, whatever their status.
+func (st *store) userCount() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.users)
 }
 
 // passwordImportHook is the org's active password import hook, if any.

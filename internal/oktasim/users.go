@@ -233,6 +233,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ params) {
 	}
 	var v validationError
 	login, _ := req.Profile["login"].(string)
+	if s.currentFaults().failsCreate(login) {
+		writeError(w, http.StatusInternalServerError, "E0000009", "Internal Server Error")
+		return
+	}
 	var pw *passwordCredential
 	providerType := ProviderOkta
 	if c := req.Credentials; c != nil {
@@ -510,6 +514,12 @@ func (st *store) seqOfCursor(after string) uint64 {
 	}
 	if g := st.groups[after]; g != nil {
 		return g.seq
+	}
+	if a := st.apps[after]; a != nil {
+		return a.seq
+	}
+	if gr := st.rules[after]; gr != nil {
+		return gr.seq
 	}
 	if n, ok := st.cursors[after]; ok {
 		return n

@@ -1,0 +1,312 @@
+// Package load moves staged users into an Okta org: test batches of growing
+// size, production loads and rollbacks. A run works on a snapshot of its
+// users taken when it starts, keeps each user's state in the database
+// (pending → sending → created / existed / failed / skipped), is owned by
+// one process at a time through a lease, paces itself by the org's rate
+// limits (internal/load/pace) and can be killed at any moment and resumed
+// without losing or doubling a user: a user whose request was in flight is
+// looked up by login before it is sent again.
+//
+// Ferry records the Okta id of every user and group it creates (tables
+// okta_users and okta_groups); a rollback acts on those records, never on a
+// search, so that users who existed before Ferry are never touched.
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/ferry-migrate/ferry/internal/plan"
+)
+
+// Run kinds.
+const (
+	KindLoad      = "load"
+	KindTestBatch = "test_batch"
+	KindRollback  = "rollback"
+)
+
+// Run statuses.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusPaused    = "paused"
+	StatusCancelled = "cancelled"
+	StatusDone      = "done"
+	StatusFailed    = "failed"
+)
+
+// Requests a person (or the legal gate) makes of a run's owner.
+const (
+	RequestNone   = ""
+	RequestPause  = "pause"
+	RequestCancel = "cancel"
+)
+
+// Password modes of a load.
+const (
+	ModeHash = "hash" // the imported hash objects of internal/hashes
+	ModeHook = "hook" // credentials.password.hook: Okta asks Ferry's hook at first sign-in
+	ModeNone = "none" // no password
+)
+
+// What a load does when the login already exists in Okta.
+const (
+	OnExistingSkip = "skip"
+	OnExistingFail = "fail"
+)
+
+// Rollback actions.
+const (
+	RollbackDelete     = "delete"     // deactivate, then delete
+	RollbackDeactivate = "deactivate" // deactivate only
+)
+
+// Item states. Loads use pending, sending, created, existed, failed and
+// skipped; rollbacks pending, exported, sending, removed, deactivated, gone,
+// failed and skipped.
+const (
+	StatePending     = "pending"
+	StateSending     = "sending"
+	StateCreated     = "created"
+	StateExisted     = "existed"
+	StateFailed      = "failed"
+	StateSkipped     = "skipped"
+	StateExported    = "exported"
+	StateRemoved     = "removed"
+	StateDeactivated = "deactivated"
+	StateGone        = "gone"
+)
+
+// finalStates are the states an item does not leave.
+var finalStates = map[string]bool{StateCreated: true, StateExisted: true, StateFailed: true, StateSkipped: true,
+	StateRemoved: true, StateDeactivated: true, StateGone: true}
+
+// IsFinal reports whether an item in state is finished.
+func IsFinal(state string) bool { return finalStates[state] }
+
+// Modes lists the password modes with what each does to people.
+func Modes() []plan.Option {
+	return []plan.Option{
+		{Value: ModeHash, Label: "Hashed credentials: users sign in with their current password from day one (the hash is imported)"},
+		{Value: ModeHook, Label: "Password import hook: at each user's first sign-in Okta asks Ferry to check the password (a migration program)"},
+		{Value: ModeNone, Label: "No password: users set one through Okta's activation email or a reset"},
+	}
+}
+
+// OnExistingOptions lists what a load can do about an existing login.
+func OnExistingOptions() []plan.Option {
+	return []plan.Option{
+		{Value: OnExistingSkip, Label: "Skip the user and record the existing Okta account (it is never added to Ferry's groups or rolled back)"},
+		{Value: OnExistingFail, Label: "Fail the user (counts as an error of the run)"},
+	}
+}
+
+// Run is one test batch, load or rollback.
+type Run struct {
+	ID             int64      `gorm:"primaryKey" json:"id"`
+	ProjectID      int64      `json:"projectId"`
+	Number         int64      `json:"number"`
+	Kind           string     `json:"kind"`
+	Rung           int        `json:"rung"`
+	OrgURL         string     `json:"orgUrl"`
+	Sandbox        bool       `json:"sandbox"`
+	Mode           string     `json:"mode"`
+	Activate       bool       `json:"activate"`
+	OnExisting     string     `json:"onExisting"`
+	RollbackAction string     `json:"rollbackAction,omitempty"`
+	TargetRunID    *int64     `json:"targetRunId,omitempty"`
+	PopulationJSON string     `gorm:"column:population_json" json:"-"`
+	MaxInFlight    int        `json:"maxInFlight"`
+	RateShare      float64    `json:"rateShare"`
+	ErrorThreshold float64    `json:"errorThreshold"`
+	Status         string     `json:"status"`
+	Requested      string     `json:"requested,omitempty"`
+	Message        string     `json:"message"`
+	Total          int64      `json:"total"`
+	PaceJSON       string     `gorm:"column:pace_json" json:"-"`
+	Owner          string     `json:"-"`
+	LeaseUntil     *time.Time `json:"-"`
+	CreatedByID    *int64     `json:"-"`
+	CreatedByName  string     `json:"createdBy"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	StartedAt      *time.Time `json:"startedAt,omitempty"`
+	FinishedAt     *time.Time `json:"finishedAt,omitempty"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+	ActiveSeconds  float64    `json:"activeSeconds"`
+}
+
+// TableName is the table runs live in.
+func (Run) TableName() string { return "load_runs" }
+
+// Label names the run for people: "Test batch 2 (run 5)", "Load (run 6)".
+func (r *Run) Label() string {
+	switch r.Kind {
+	case KindTestBatch:
+		return "Test batch " + itoa(int64(r.Rung)) + " (run " + itoa(r.Number) + ")"
+	case KindRollback:
+		return "Rollback (run " + itoa(r.Number) + ")"
+	}
+	return "Load (run " + itoa(r.Number) + ")"
+}
+
+// Active reports whether the run still has work to do (queued, running or paused).
+func (r *Run) Active() bool {
+	return r.Status == StatusQueued || r.Status == StatusRunning || r.Status == StatusPaused
+}
+
+// Population decodes the run's population.
+func (r *Run) Population() Population {
+	var p Population
+	_ = json.Unmarshal([]byte(r.PopulationJSON), &p)
+	return p
+}
+
+// Pace decodes the pacer's last view.
+func (r *Run) Pace() PaceView {
+	var p PaceView
+	_ = json.Unmarshal([]byte(r.PaceJSON), &p)
+	return p
+}
+
+// PaceView is what the run's page shows of the pacer.
+type PaceView struct {
+	InFlight      int     `json:"inFlight"`
+	InFlightLimit int     `json:"inFlightLimit"`
+	Limit         int     `json:"limit"`
+	Remaining     int     `json:"remaining"`
+	Headroom      float64 `json:"headroom"`
+	RateWaits     int64   `json:"rateWaits"`
+	Concurrency   int64   `json:"concurrencyWaits"`
+}
+
+// Item is one user of a run.
+type Item struct {
+	ID                 int64      `gorm:"primaryKey" json:"id"`
+	RunID              int64      `json:"runId"`
+	Seq                int64      `json:"seq"`
+	RecordID           *int64     `json:"recordId,omitempty"`
+	SourceID           *int64     `json:"sourceId,omitempty"`
+	Login              string     `json:"login"`
+	ProfileJSON        string     `gorm:"column:profile_json" json:"-"`
+	CredentialSealed   string     `json:"-"`
+	GroupsJSON         string     `gorm:"column:groups_json" json:"-"`
+	State              string     `json:"state"`
+	OktaUserID         string     `json:"oktaUserId,omitempty"`
+	MembershipsPending bool       `json:"-"`
+	Attempts           int        `json:"attempts"`
+	ErrorCode          string     `json:"errorCode,omitempty"`
+	ErrorSummary       string     `json:"errorSummary,omitempty"`
+	ExportJSON         string     `gorm:"column:export_json" json:"-"`
+	SentAt             *time.Time `json:"sentAt,omitempty"`
+	FinishedAt         *time.Time `json:"finishedAt,omitempty"`
+	DurationMS         int64      `gorm:"column:duration_ms" json:"durationMs"`
+}
+
+// TableName is the table items live in.
+func (Item) TableName() string { return "load_items" }
+
+// OktaUser is the provenance of one user Ferry created.
+type OktaUser struct {
+	ID         int64      `gorm:"primaryKey"`
+	ProjectID  int64      `gorm:"column:project_id"`
+	OrgURL     string     `gorm:"column:org_url"`
+	OktaUserID string     `gorm:"column:okta_user_id"`
+	Login      string     `gorm:"column:login"`
+	RecordID   *int64     `gorm:"column:record_id"`
+	SourceID   *int64     `gorm:"column:source_id"`
+	RunID      int64      `gorm:"column:run_id"`
+	CreatedAt  time.Time  `gorm:"column:created_at"`
+	RemovedAt  *time.Time `gorm:"column:removed_at"`
+}
+
+// TableName is the provenance table of users.
+func (OktaUser) TableName() string { return "okta_users" }
+
+// Group kinds.
+const (
+	GroupSource     = "source"
+	GroupMembership = "membership"
+)
+
+// OktaGroup is the provenance of one group Ferry created or adopted.
+type OktaGroup struct {
+	ID             int64     `gorm:"primaryKey"`
+	ProjectID      int64     `gorm:"column:project_id"`
+	OrgURL         string    `gorm:"column:org_url"`
+	OktaGroupID    string    `gorm:"column:okta_group_id"`
+	Name           string    `gorm:"column:name"`
+	Kind           string    `gorm:"column:kind"`
+	SourceID       *int64    `gorm:"column:source_id"`
+	CreatedByRunID *int64    `gorm:"column:created_by_run_id"`
+	CreatedAt      time.Time `gorm:"column:created_at"`
+}
+
+// TableName is the provenance table of groups.
+func (OktaGroup) TableName() string { return "okta_groups" }
+
+// Settings are a project's test-batch ladder and error threshold.
+type Settings struct {
+	ProjectID      int64     `gorm:"column:project_id;primaryKey;autoIncrement:false" json:"projectId"`
+	Ladder         []int     `gorm:"column:ladder_json;serializer:json" json:"ladder"`
+	ErrorThreshold float64   `gorm:"column:error_threshold" json:"errorThreshold"`
+	Version        int64     `gorm:"column:version" json:"version"`
+	UpdatedAt      time.Time `gorm:"column:updated_at" json:"updatedAt"`
+}
+
+// TableName is the table settings live in.
+func (Settings) TableName() string { return "load_settings" }
+
+// DefaultSettings are the ladder and threshold of a project that set none.
+func DefaultSettings(projectID int64) Settings {
+	return Settings{ProjectID: projectID, Ladder: []int{10, 100, 1000, 10000}, ErrorThreshold: 0.01}
+}
+
+// Counts are a run's items by state.
+type Counts struct {
+	Total  int64            `json:"total"`
+	State  map[string]int64 `json:"byState"`
+	Errors []ErrorCount     `json:"errors"`
+}
+
+// Of is the count of one state.
+func (c Counts) Of(state string) int64 { return c.State[state] }
+
+// Done is the count of finished items.
+func (c Counts) Done() int64 {
+	var n int64
+	for s, v := range c.State {
+		if IsFinal(s) {
+			n += v
+		}
+	}
+	return n
+}
+
+// ErrorRate is the share of finished items that failed.
+func (c Counts) ErrorRate() float64 {
+	done := c.Done()
+	if done == 0 {
+		return 0
+	}
+	return float64(c.State[StateFailed]) / float64(done)
+}
+
+// ErrorCount is one error code among a run's failed items.
+type ErrorCount struct {
+	Code    string `json:"code"`
+	Summary string `json:"summary"`
+	Count   int64  `json:"count"`
+}
+
+// ctxKey-free helpers.
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// background is a context for bookkeeping that must finish even when the
+// run's context is cancelled (recording the state of a user just created).
+func background(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
