@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
 	"github.com/ferry-migrate/ferry/internal/defects"
 	"github.com/ferry-migrate/ferry/internal/jobs"
+	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
@@ -58,9 +59,13 @@ type testApp struct {
 	Creds *credentials.Service
 	// Defects keeps the defect logs.
 	Defects *defects.Service
-	Server  *web.Server
-	HTTP    *httptest.Server
-	Logs    *bytes.Buffer
+	// Loads runs test batches, loads and rollbacks (see loads_test.go);
+	// LoadRunner works on them as the console's process does.
+	Loads      *load.Service
+	LoadRunner *load.Runner
+	Server     *web.Server
+	HTTP       *httptest.Server
+	Logs       *bytes.Buffer
 }
 
 const testPassword = "correct horse battery staple"
@@ -100,13 +105,19 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
 	orgsSvc, checker := orgs.NewService(d, mustTestSealer(t), clock.Now), &fakeChecker{}
 	defectsSvc := defects.NewService(d, clock.Now)
+	loadsSvc := load.NewService(d, load.Deps{Orgs: orgsSvc, Gate: privacySvc, Validation: qualitySvc, Extracts: stagingSvc,
+		Plan: planSvc, Matrix: mappingSvc, Passwords: credsSvc, Defects: testDefectLog{defectsSvc}, Sealer: mustTestSealer(t)},
+		load.Options{HTTPTimeout: 10 * time.Second})
+	loadRunner := load.NewRunner(loadsSvc, logger)
+	// Before the database closes: the runs still being worked on stop.
+	t.Cleanup(loadRunner.Stop)
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
 		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,
-		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc}, assets, logger, opts)
+		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Server: srv, HTTP: hs, Logs: logs}
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/defects"
 	"github.com/ferry-migrate/ferry/internal/jobs"
+	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/privacy"
@@ -66,6 +67,9 @@ type roleWorld struct {
 	job       *jobs.Job
 	// A defect of the defect log, added by hand.
 	defect *defects.Defect
+	// A finished load with a failed user, and a finished rollback (see
+	// seedLoadRuns in loads_test.go): nothing in them reaches for Okta.
+	loadRun, rollbackRun *load.Run
 }
 
 // projectName is distinctive so that a 404 can be checked not to leak it.
@@ -99,6 +103,7 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	w.seedData(t)
 	w.seedOktaOrg(t)
 	w.seedDefect(t)
+	w.seedLoadRuns(t)
 	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +256,13 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 			segs[i] = fmt.Sprint(w.source.ID)
 		case s == "*":
 			segs[i] = w.assetPath
+		case s == ":rid": // a rollback's exports are of the rollback
+			segs[i] = fmt.Sprint(w.loadRun.ID)
+			if i+1 < len(segs) && strings.HasPrefix(segs[i+1], "export.") {
+				segs[i] = fmt.Sprint(w.rollbackRun.ID)
+			}
+		case s == ":name": // a custom attribute the matrix does not have: refused before Okta is asked
+			segs[i] = "notAnAttribute"
 		case s == ":id":
 			var id int64
 			switch segs[i-1] {
@@ -333,6 +345,11 @@ func routeTable() map[string]routeCase {
 	auditRead := "project " + string(auth.PermAuditRead)
 	privacyReview := "project " + string(auth.PermPrivacyReview)
 	run := "project " + string(auth.PermRun)
+	piiRead := "project " + string(auth.PermPIIRead)
+	rollbackForm := func(*roleWorld, *auth.Account) url.Values {
+		return url.Values{"action": {"delete"}, "confirm": {roleProjectName}}
+	}
+	sourceQuery := func(w *roleWorld) string { return fmt.Sprintf("?source=%d", w.source.ID) }
 	form := func(f func(w *roleWorld, me *auth.Account) url.Values) func(*roleWorld, *auth.Account) url.Values {
 		return f
 	}
@@ -690,6 +707,31 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/defects":     {rule: run, status: 303, audited: true, form: defectForm},
 		"GET /projects/:pid/defects/:id":  {rule: read, status: 200},
 		"POST /projects/:pid/defects/:id": {rule: run, status: 303, audited: true, form: defectForm},
+
+		// Loads. The role world's org is not reachable: the forms that would
+		// ask Okta are sent invalid (422), the controls meet a finished run
+		// (303 with a message) and the rollbacks find nothing to roll back.
+		"GET /projects/:pid/loads": {rule: read, status: 200},
+		"POST /projects/:pid/loads/settings": {rule: run, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"ladder": {"5, 50"}, "error_threshold": {"2"}}
+		})},
+		"GET /projects/:pid/loads/new":               {rule: run, status: 200},
+		"POST /projects/:pid/loads/preflight":        {rule: run, status: 422},
+		"POST /projects/:pid/loads/attributes/:name": {rule: run, status: 422},
+		"POST /projects/:pid/loads":                  {rule: run, status: 422},
+		"GET /projects/:pid/loads/:rid":              {rule: read, status: 200},
+		"GET /projects/:pid/loads/:rid/progress":     {rule: read, status: 200},
+		"POST /projects/:pid/loads/:rid/pause":       {rule: run, status: 303},
+		"POST /projects/:pid/loads/:rid/resume":      {rule: run, status: 303},
+		"GET /projects/:pid/loads/:rid/cancel":       {rule: run, status: 303},
+		"POST /projects/:pid/loads/:rid/cancel":      {rule: run, status: 303},
+		"GET /projects/:pid/loads/:rid/failed.csv":   {rule: piiRead, status: 200, audited: true},
+		"GET /projects/:pid/loads/:rid/export.json":  {rule: piiRead, status: 200, audited: true},
+		"GET /projects/:pid/loads/:rid/export.csv":   {rule: piiRead, status: 200, audited: true},
+		"GET /projects/:pid/loads/:rid/rollback":     {rule: run, status: 200},
+		"POST /projects/:pid/loads/:rid/rollback":    {rule: run, status: 422, form: rollbackForm},
+		"GET /projects/:pid/rollback":                {rule: run, status: 200, query: sourceQuery},
+		"POST /projects/:pid/rollback":               {rule: run, status: 422, query: sourceQuery, form: rollbackForm},
 	}
 }
 

@@ -21,9 +21,9 @@ func (s *Server) routes() {
 		// Spreadsheet uploads have their own, larger limit (see readUpload);
 		// extract uploads theirs, applied as they stream (see uploadExtract).
 		Skipper: func(c echo.Context) bool {
-			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute || c.Path() == apiUploadRoute
+			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute || c.Path() == apiUploadRoute || isLoadFormRoute(c)
 		},
-	}), s.session, s.csrf())
+	}), loadFormBodyLimit, s.session, s.csrf())
 
 	r := s.handle
 	// Console.
@@ -172,6 +172,30 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/defects", s.createDefect, inProject(auth.PermRun))
 	r("GET", "/projects/:pid/defects/:id", s.defectEditForm, inProject(auth.PermProjectRead))
 	r("POST", "/projects/:pid/defects/:id", s.updateDefect, inProject(auth.PermRun))
+
+	// Test batches, loads and rollbacks into Okta. Reading them is
+	// PermProjectRead; starting, pausing, resuming, cancelling, rolling back,
+	// creating schema attributes and changing the ladder is PermRun; the
+	// downloads of users (personal data) are PermPIIRead, and audited.
+	r("GET", "/projects/:pid/loads", s.loadsPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/loads/settings", s.saveLoadSettings, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/loads/new", s.newLoadForm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads/preflight", s.preflightLoad, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads/attributes/:name", s.createLoadAttribute, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads", s.startLoad, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/loads/:rid", s.runPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/loads/:rid/progress", s.runProgress, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/loads/:rid/pause", s.controlRun("pause"), inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads/:rid/resume", s.controlRun("resume"), inProject(auth.PermRun))
+	r("GET", "/projects/:pid/loads/:rid/cancel", s.cancelRunConfirm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads/:rid/cancel", s.controlRun("cancel"), inProject(auth.PermRun))
+	r("GET", "/projects/:pid/loads/:rid/failed.csv", s.failedCSV, inProject(auth.PermPIIRead))
+	r("GET", "/projects/:pid/loads/:rid/export.json", s.rollbackExport("json"), inProject(auth.PermPIIRead))
+	r("GET", "/projects/:pid/loads/:rid/export.csv", s.rollbackExport("csv"), inProject(auth.PermPIIRead))
+	r("GET", "/projects/:pid/loads/:rid/rollback", s.rollbackForm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads/:rid/rollback", s.startRollback, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/rollback", s.rollbackForm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/rollback", s.startRollback, inProject(auth.PermRun))
 
 	// JSON API: personal API tokens only, never cookies.
 	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -142,6 +143,22 @@ func executeRun(ctx context.Context, a *app, run *load.Run, token string, quiet 
 		}
 	}
 	err := a.loads.Execute(ctx, run.ID, opts)
+	if errors.Is(err, load.ErrLeaseHeld) {
+		// The owner may have died (a crash, a kill): its lease runs out
+		// within FERRY_LOAD_LEASE, and then this process takes the run.
+		fmt.Fprintf(stdout, "%s is owned by another process (%v); waiting up to %s for its lease to run out…\n", run.Label(), err, a.cfg.LoadLease+5*time.Second)
+		deadline := time.Now().Add(a.cfg.LoadLease + 5*time.Second)
+		for errors.Is(err, load.ErrLeaseHeld) && time.Now().Before(deadline) && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			err = a.loads.Execute(ctx, run.ID, opts)
+		}
+		if errors.Is(err, load.ErrLeaseHeld) {
+			return fmt.Errorf("%w: another live process is running it (the console or another ferry load); pause it there first", err)
+		}
+	}
 	if bar != nil {
 		_ = bar.Finish()
 	}

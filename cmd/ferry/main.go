@@ -166,7 +166,7 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 	defectsSvc := defects.NewService(database, nil)
 	loadsSvc := load.NewService(database, load.Deps{Orgs: orgsSvc, Gate: privacySvc, Validation: qualitySvc, Extracts: stagingSvc,
 		Plan: planSvc, Matrix: mappingSvc, Passwords: credentialsSvc, Defects: defectLog{defectsSvc}, Sealer: sealer},
-		load.Options{Version: version})
+		load.Options{Version: version, Lease: cfg.LoadLease})
 	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
 		privacy: privacySvc, staging: stagingSvc, quality: qualitySvc, orgs: orgsSvc, credentials: credentialsSvc,
 		defects: defectsSvc, loads: loadsSvc}, nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ferry-migrate/ferry/internal/oktasim"
@@ -29,10 +30,12 @@ func sandboxCommand(ctx context.Context, args []string, getenv func(string) stri
 	latency := fs.Duration("fault-latency", 0, "latency added to every request, e.g. 200ms")
 	dropRate := fs.Float64("fault-drop", 0, "share of requests whose connection is closed unanswered, 0 to 1")
 	lostRate := fs.Float64("fault-lost-response", 0, "share of requests processed but left unanswered, 0 to 1")
+	failLogins := fs.String("fault-fail-logins", "", "comma-separated logins whose creation always fails with 500 E0000009, e.g. a@x.com,b@y.com")
+	noLimits := fs.Bool("no-limits", false, "lift the rate and concurrency limits (every bucket 1,000,000,000 per minute, concurrency 1,000,000), for benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	const usage = "usage: ferry sandbox --token TOKEN [--addr 127.0.0.1:9090] [--users-per-minute N] [--concurrency N]"
+	const usage = "usage: ferry sandbox --token TOKEN [--addr 127.0.0.1:9090] [--users-per-minute N] [--concurrency N] [--no-limits] [--fault-fail-logins a@x.com,b@y.com]"
 	if *token == "" || fs.NArg() != 0 {
 		return errors.New(usage)
 	}
@@ -44,13 +47,31 @@ func sandboxCommand(ctx context.Context, args []string, getenv func(string) stri
 	if *usersPerMinute < 0 || *concurrency < 0 || *latency < 0 {
 		return errors.New("--users-per-minute, --concurrency and --fault-latency cannot be negative")
 	}
+	if *noLimits && (*usersPerMinute != 0 || *concurrency != 0) {
+		return errors.New("--no-limits cannot be combined with --users-per-minute or --concurrency")
+	}
+	var failing []string
+	if *failLogins != "" {
+		for _, l := range strings.Split(*failLogins, ",") {
+			l = strings.TrimSpace(l)
+			if l == "" {
+				return errors.New("--fault-fail-logins has an empty login")
+			}
+			failing = append(failing, l)
+		}
+	}
+	limits, conc := oktasim.Limits{Users: *usersPerMinute}, *concurrency
+	if *noLimits {
+		limits, conc = unlimitedLimits, unlimitedConcurrency
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	sim := oktasim.New(oktasim.Options{
 		Token:       *token,
-		Limits:      oktasim.Limits{Users: *usersPerMinute},
-		Concurrency: *concurrency,
-		Faults:      oktasim.Faults{ServerErrorRate: *errorRate, Latency: *latency, DropRate: *dropRate, LostResponseRate: *lostRate},
-		Logger:      logger,
+		Limits:      limits,
+		Concurrency: conc,
+		Faults: oktasim.Faults{ServerErrorRate: *errorRate, Latency: *latency, DropRate: *dropRate, LostResponseRate: *lostRate,
+			FailCreateLogins: failing},
+		Logger: logger,
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -58,6 +79,12 @@ func sandboxCommand(ctx context.Context, args []string, getenv func(string) stri
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "Okta sandbox listening at http://%s (in memory; use it as the Okta org URL with the token you gave)\n", ln.Addr())
+	if *noLimits {
+		fmt.Fprintln(stdout, "Rate and concurrency limits lifted (for benchmarks): a real Okta org answers 429s long before this")
+	}
+	if len(failing) > 0 {
+		fmt.Fprintf(stdout, "Creating %d login(s) will always fail with 500 E0000009 (--fault-fail-logins)\n", len(failing))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -69,3 +96,13 @@ func sandboxCommand(ctx context.Context, args []string, getenv func(string) stri
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
 }
+
+// --no-limits: every bucket and the concurrency limit so high that a
+// benchmark measures Ferry, not the sandbox's Okta limits.
+const (
+	unlimitedPerMinute   = 1_000_000_000
+	unlimitedConcurrency = 1_000_000
+)
+
+var unlimitedLimits = oktasim.Limits{Users: unlimitedPerMinute, UserGet: unlimitedPerMinute, UserUpdate: unlimitedPerMinute,
+	Groups: unlimitedPerMinute, Group: unlimitedPerMinute, Other: unlimitedPerMinute}

@@ -38,6 +38,9 @@ type Config struct {
 	Demo bool
 	// JobWorkers is how many background jobs (stagings, validations) run at once.
 	JobWorkers int
+	// LoadLease is how long a process owns a load run without renewing its
+	// lease: after a crash, another process takes the run over once it ends.
+	LoadLease time.Duration
 	// SandboxAddr, when set, starts Ferry's Okta sandbox on that loopback
 	// address beside the console (make run sets it).
 	SandboxAddr string
@@ -107,6 +110,14 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a whole number such as 2", v)
 			}
 			c.JobWorkers = n
+			return nil
+		}},
+		{"load-lease", "FERRY_LOAD_LEASE", "30s", "how long a process owns a load run without renewing its lease (renewed every third of it, 3s to 10m): when the process dies, the console or `ferry load --resume` takes the run over once the lease has run out", func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 30s", v)
+			}
+			c.LoadLease = d
 			return nil
 		}},
 		{"sandbox-addr", "FERRY_SANDBOX_ADDR", "", "loopback address (such as 127.0.0.1:8081) on which to run Ferry's Okta sandbox beside the console, for rehearsals and the demo (`make run` sets it); its token is kept in sandbox.token in the data directory. Empty: no sandbox", str(func(c *Config) *string { return &c.SandboxAddr })},
@@ -193,6 +204,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxUploadMB < 1 || c.MaxUploadMB > 1<<20 {
 		bad("FERRY_MAX_UPLOAD_MB", "%d must be between 1 and 1048576 (1 TiB)", c.MaxUploadMB)
+	}
+	if c.LoadLease < 3*time.Second || c.LoadLease > 10*time.Minute {
+		bad("FERRY_LOAD_LEASE", "%s must be between 3s and 10m", c.LoadLease)
 	}
 	if c.JobWorkers < 1 || c.JobWorkers > 32 {
 		bad("FERRY_JOB_WORKERS", "%d must be between 1 and 32", c.JobWorkers)

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -84,13 +85,11 @@ func (s *Service) control(ctx context.Context, projectID, runID int64, action st
 			EntityID: runID, Label: out.Label() + ": " + action, After: map[string]any{"action": action}})
 	})
 	if err != nil {
-		if ae := apperr.As(err); ae != nil {
-			return nil, ae
-		}
-		if err == gorm.ErrRecordNotFound {
+		// apperr.As never returns nil: look for a missing run first.
+		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, apperr.NotFound("run")
 		}
-		return nil, apperr.Internal(err)
+		return nil, apperr.As(err)
 	}
 	return s.FindRun(ctx, projectID, runID)
 }

@@ -878,9 +878,18 @@ func (x *execution) addPendingMemberships(ctx context.Context) error {
 		it := &items[i]
 		failed := false
 		for _, gid := range x.groupIDsOf(it) {
-			err := x.send(ctx, bucketOther, func(ctx context.Context) (okta.Response, error) {
+			add := func(ctx context.Context) (okta.Response, error) {
 				return x.client.AddGroupMember(ctx, gid, it.OktaUserID)
-			})
+			}
+			err := x.send(ctx, bucketOther, add)
+			// Adding a member again is harmless (204): retry 5xx, timeouts
+			// and dropped connections rather than lose the membership.
+			for attempt := 1; err != nil && okta.IsTemporary(err) && attempt < maxAttempts && ctx.Err() == nil; attempt++ {
+				if x.pacer.Sleep(ctx, x.pacer.Backoff(attempt)) != nil {
+					break
+				}
+				err = x.send(ctx, bucketOther, add)
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()

@@ -212,6 +212,8 @@ type fxOptions struct {
 	Wrap        func(http.Handler) http.Handler
 	Lease       time.Duration
 	HTTPTimeout time.Duration
+	// Rand draws the sandbox's faults (seeded for determinism).
+	Rand func() float64
 }
 
 type fixture struct {
@@ -242,7 +244,7 @@ func newFixture(t *testing.T, o fxOptions) *fixture {
 		o.Lease = 600 * time.Millisecond
 	}
 	clock := newFakeClock()
-	sim := oktasim.New(oktasim.Options{Token: testToken, Now: clock.Now, Limits: o.Limits, Concurrency: o.Concurrency, Faults: o.Faults})
+	sim := oktasim.New(oktasim.Options{Token: testToken, Now: clock.Now, Limits: o.Limits, Concurrency: o.Concurrency, Faults: o.Faults, Rand: o.Rand})
 	var h http.Handler = sim
 	if o.Wrap != nil {
 		h = o.Wrap(sim)
@@ -443,7 +445,8 @@ func (f *fixture) oktaUser(login string) *okta.User {
 func (f *fixture) preCreate(login string) *okta.User {
 	f.t.Helper()
 	u, _, err := f.client.CreateUser(context.Background(), okta.CreateUserRequest{Profile: okta.UserProfile{
-		"login": login, "email": login, "firstName": "Pre", "lastName": "Existing"}}, okta.CreateUserOptions{Activate: true})
+		"login": login, "email": login, "firstName": "Pre", "lastName": "Existing"},
+		Credentials: &okta.UserCredentials{Password: &okta.PasswordCredential{Value: "Pre-Existing-Passw0rd!"}}}, okta.CreateUserOptions{Activate: true})
 	if err != nil {
 		f.t.Fatalf("pre-create %s: %v", login, err)
 	}
@@ -592,6 +595,7 @@ func (s *stripHeader) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 type createGate struct {
 	free    int64
 	n       atomic.Int64
+	waiting atomic.Int64  // creations held now
 	held    chan struct{} // receives once a creation is held
 	release chan struct{}
 	once    sync.Once
@@ -603,6 +607,19 @@ func newCreateGate(free int64) *createGate {
 
 func (g *createGate) Open() { g.once.Do(func() { close(g.release) }) }
 
+// drain waits until the held creations the client abandoned have ended, so
+// that opening the gate afterwards creates nothing behind the run's back.
+func (g *createGate) drain(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for g.waiting.Load() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("held creations never ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (g *createGate) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/users" && g.n.Add(1) > g.free {
@@ -610,9 +627,12 @@ func (g *createGate) wrap(next http.Handler) http.Handler {
 			case g.held <- struct{}{}:
 			default:
 			}
+			g.waiting.Add(1)
 			select {
 			case <-g.release:
+				g.waiting.Add(-1)
 			case <-r.Context().Done():
+				g.waiting.Add(-1)
 				return // the client gave up: nothing created
 			}
 		}

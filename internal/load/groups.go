@@ -82,6 +82,15 @@ func (x *execution) ensureGroups(ctx context.Context) error {
 	}
 	for _, n := range needs {
 		id, err := x.ensureGroup(ctx, n)
+		// A 5xx, a timeout or a dropped connection is retried as users
+		// are: each step of ensureGroup is safe to repeat (a group whose
+		// creation went unanswered is found by name and adopted).
+		for attempt := 1; err != nil && okta.IsTemporary(err) && attempt < maxAttempts && ctx.Err() == nil; attempt++ {
+			if x.pacer.Sleep(ctx, x.pacer.Backoff(attempt)) != nil {
+				break
+			}
+			id, err = x.ensureGroup(ctx, n)
+		}
 		if err != nil {
 			return fmt.Errorf("group %q: %w", n.name, err)
 		}

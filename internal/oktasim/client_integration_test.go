@@ -1359,3 +1359,100 @@ func TestClientConcurrentWorkersAgainstTheConcurrencyLimit(t *testing.T) {
 		}
 	}
 }
+
+// A load's pre-flight: the apps and group rules a group brings with it.
+func TestClientGroupAppsAndRules(t *testing.T) {
+	o := newItOrg(t, oktasim.Options{})
+	g, _, err := o.c.CreateGroup(o.ctx, okta.GroupProfile{Name: "Sales"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apps []string
+	for _, label := range []string{"Salesforce", "Gong", "Slack"} {
+		id := o.sim.AddApp(label, "SAML_2_0")
+		if err := o.sim.AssignAppToGroup(id, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, id)
+	}
+	p, err := o.c.ListGroupApps(o.ctx, g.ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 2 || !p.HasNext() {
+		t.Fatalf("first page: %+v", p)
+	}
+	a := p.Items[0]
+	if a.ID != apps[0] || a.Label != "Salesforce" || a.Status != okta.AppStatusActive || a.SignOnMode != "SAML_2_0" || a.Name == "" || a.Created.IsZero() {
+		t.Errorf("app = %+v", a)
+	}
+	got := []string{p.Items[0].ID, p.Items[1].ID}
+	p, err = p.Next(o.ctx)
+	if err != nil || len(p.Items) != 1 || p.HasNext() {
+		t.Fatalf("second page: %+v, %v", p, err)
+	}
+	if got = append(got, p.Items[0].ID); !slices.Equal(got, apps) {
+		t.Errorf("apps %v, want %v", got, apps)
+	}
+
+	ruleID, err := o.sim.AddGroupRule("Sales by department", `user.department=="Sales"`, []string{g.ID}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := o.c.ListGroupRules(o.ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.Items) != 1 || rules.HasNext() {
+		t.Fatalf("rules: %+v", rules)
+	}
+	r := rules.Items[0]
+	if r.ID != ruleID || r.Name != "Sales by department" || r.Status != okta.GroupRuleActive || r.Type != "group_rule" ||
+		r.Conditions.Expression.Value != `user.department=="Sales"` || !slices.Equal(r.Actions.AssignUserToGroups.GroupIDs, []string{g.ID}) {
+		t.Errorf("rule = %+v", r)
+	}
+
+	// Bad input: refused by the client, or a 404 from the org.
+	if _, err := o.c.ListGroupApps(o.ctx, "", 0); err == nil || okta.IsNotFound(err) {
+		t.Errorf("empty group id: %v, want a client-side refusal", err)
+	}
+	_, err = o.c.ListGroupApps(o.ctx, "00gnothere0000000000", 0)
+	wantOktaError(t, err, 404, okta.CodeNotFound)
+	if !okta.IsNotFound(err) {
+		t.Errorf("unknown group: %v, want IsNotFound", err)
+	}
+
+	// Deleting the group takes its assignments and its place in the rule.
+	if _, err := o.c.DeleteGroup(o.ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.c.ListGroupApps(o.ctx, g.ID, 0); !okta.IsNotFound(err) {
+		t.Errorf("apps of a deleted group: %v", err)
+	}
+	rules, err = o.c.ListGroupRules(o.ctx, 0)
+	if err != nil || len(rules.Items) != 1 || len(rules.Items[0].Actions.AssignUserToGroups.GroupIDs) != 0 {
+		t.Fatalf("rules after the group's deletion: %+v, %v", rules, err)
+	}
+}
+
+// FailCreateLogins: the failure a load engine records on purpose. Retries
+// get the same 500 E0000009; nothing is created; other users load.
+func TestClientFailCreateLogins(t *testing.T) {
+	o := newItOrg(t, oktasim.Options{})
+	o.sim.SetFaults(oktasim.Faults{FailCreateLogins: []string{"fail@example.com"}})
+	body := okta.CreateUserRequest{Profile: itProfile("FAIL@example.com"), Credentials: hashCreds(sha512Vector)}
+	for range 3 {
+		_, _, err := o.c.CreateUser(o.ctx, body, okta.CreateUserOptions{Activate: true})
+		wantOktaError(t, err, 500, okta.CodeInternal)
+		if !okta.IsTemporary(err) {
+			t.Errorf("500 E0000009 is not temporary: %v", err)
+		}
+	}
+	o.createUser(okta.CreateUserRequest{Profile: itProfile("ok@example.com")}, okta.CreateUserOptions{Activate: false})
+	if u, _, err := o.c.FindUserByLogin(o.ctx, "fail@example.com"); err != nil || u != nil {
+		t.Fatalf("the failed user exists: %+v, %v", u, err)
+	}
+	if n := o.sim.UserCount(); n != 1 {
+		t.Errorf("UserCount = %d, want 1", n)
+	}
+}

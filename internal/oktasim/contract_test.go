@@ -21,6 +21,7 @@ var servedPaths = []string{
 	"/api/v1/groups", "/api/v1/groups/{groupId}", "/api/v1/groups/{groupId}/users", "/api/v1/groups/{groupId}/users/{userId}",
 	"/api/v1/meta/schemas/user/{schemaId}", "/api/v1/inlineHooks", "/api/v1/inlineHooks/{inlineHookId}",
 	"/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate", "/api/v1/inlineHooks/{inlineHookId}/lifecycle/deactivate",
+	"/api/v1/groups/{groupId}/apps", "/api/v1/groups/rules",
 }
 
 var spec struct {
@@ -115,6 +116,20 @@ func TestResponsesMatchOktasOpenAPIDocument(t *testing.T) {
 	contractCall(t, v, o, "GET", "/api/v1/inlineHooks/"+hid, nil, 200)
 	contractCall(t, v, o, "POST", "/api/v1/inlineHooks/"+hid+"/lifecycle/deactivate", nil, 200)
 	contractCall(t, v, o, "POST", "/api/v1/inlineHooks/"+hid+"/lifecycle/activate", nil, 200)
+
+	for _, mode := range []string{"BOOKMARK", "SAML_2_0", "OPENID_CONNECT"} {
+		if err := o.sim.AssignAppToGroup(o.sim.AddApp("Contract "+mode, mode), gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contractCall(t, v, o, "GET", "/api/v1/groups/"+gid+"/apps", nil, 200)
+	contractCall(t, v, o, "GET", "/api/v1/groups/"+gid+"/apps?limit=1", nil, 200)
+	contractCall(t, v, o, "GET", "/api/v1/groups/00gnothere0000000000/apps", nil, 404)
+	if _, err := o.sim.AddGroupRule("Contract rule", `user.department=="Sales"`, []string{gid}, true); err != nil {
+		t.Fatal(err)
+	}
+	contractCall(t, v, o, "GET", "/api/v1/groups/rules", nil, 200)
+	contractCall(t, v, o, "GET", "/api/v1/groups/rules?limit=1&search=contract&expand=groupIdToGroupNameMap", nil, 200)
 
 	contractCall(t, v, o, "DELETE", "/api/v1/groups/"+gid, nil, 204)
 	contractCall(t, v, o, "GET", "/api/v1/groups/"+gid, nil, 404)

@@ -1,7 +1,7 @@
 package oktasim_test
 
 import (
-	"strings"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -93,35 +93,34 @@ func TestSetLimitsAndSetConcurrencyApplyAtOnce(t *testing.T) {
 		t.Errorf("Limits() after SetLimits(zero) = %+v, want the defaults", l)
 	}
 
-	// A concurrency of 1: a slow request holds the only slot.
+	// A concurrency of 1, set at run time: a sign-in waiting on a slow
+	// password hook holds the only slot.
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	hs := newHookServer(t, func(_ int32, w http.ResponseWriter, _ map[string]any) {
+		entered <- struct{}{}
+		<-release
+		verdict(w, "VERIFIED")
+	})
+	o.registerHook(hs.srv.URL)
+	id := hookUser(o, "slowpoke@example.com")
 	o.sim.SetConcurrency(1)
 	if o.sim.Concurrency() != 1 {
 		t.Fatalf("Concurrency() = %d", o.sim.Concurrency())
 	}
-	o.sim.SetFaults(oktasim.Faults{Latency: time.Minute})
-	done := make(chan response, 1)
-	go func() { done <- o.do("GET", "/api/v1/groups", nil) }()
-	deadline := time.After(30 * time.Second)
-	for {
-		r := o.do("GET", "/api/v1/groups", nil)
-		if r.Status == 429 {
-			wantError(t, r, 429, "E0000047")
-			if r.Header.Get("X-Rate-Limit-Limit") != "0" {
-				t.Errorf("concurrency 429 with X-Rate-Limit-Limit %q", r.Header.Get("X-Rate-Limit-Limit"))
-			}
-			break
-		}
-		select {
-		case <-deadline:
-			t.Fatal("no concurrency 429")
-		case <-time.After(5 * time.Millisecond):
-		}
+	done := make(chan response)
+	go func() { done <- o.signIn("slowpoke@example.com", "pw") }()
+	<-entered
+	r = o.do("GET", "/api/v1/groups", nil)
+	wantError(t, r, 429, "E0000047")
+	if r.Header.Get("X-Rate-Limit-Limit") != "0" {
+		t.Errorf("concurrency 429 with X-Rate-Limit-Limit %q", r.Header.Get("X-Rate-Limit-Limit"))
 	}
 	o.sim.SetConcurrency(0) // back to Okta's 75
 	if o.sim.Concurrency() != oktasim.DefaultConcurrency {
 		t.Errorf("Concurrency() = %d", o.sim.Concurrency())
 	}
-	o.srv.CloseClientConnections() // ends the slow request
-	<-done
-	_ = strings.TrimSpace
+	want(t, o.do("GET", "/api/v1/groups", nil), 200, "concurrency raised while the sign-in waits")
+	close(release)
+	wantSignIn(t, <-done, id)
 }

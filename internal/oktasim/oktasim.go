@@ -1,8 +1,8 @@
 // Package oktasim is Ferry's Okta sandbox: a local, in-memory stand-in for an
 // Okta org that answers the Management API calls a migration makes (users,
-// groups, the user schema, inline hooks) and a Classic sign-in (/api/v1/authn)
-// with Okta's paths, status codes, JSON shapes, error bodies, rate-limit
-// headers and 429s. Imported password hashes are really verified at sign-in,
+// groups, a group's apps, group rules, the user schema, inline hooks) and a
+// Classic sign-in (/api/v1/authn) with Okta's paths, status codes, JSON
+// shapes, error bodies, rate-limit headers and 429s. Imported password hashes are really verified at sign-in,
 // and users created with a password import hook trigger a real call to the
 // registered hook. Fault injection (5xx, latency, dropped connections) lets
 // tests rehearse what a real org does on a bad day.
