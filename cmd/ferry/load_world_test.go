@@ -166,10 +166,11 @@ var buildFerry = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// startSandboxProcess runs `ferry sandbox --no-limits` in its own process.
-func startSandboxProcess(tb testing.TB, bin, token string) string {
+// startSandboxProcess runs `ferry sandbox --no-limits` in its own process,
+// each request slowed by latency.
+func startSandboxProcess(tb testing.TB, bin, token string, latency time.Duration) string {
 	tb.Helper()
-	cmd := exec.Command(bin, "sandbox", "--token", token, "--addr", "127.0.0.1:0", "--no-limits")
+	cmd := exec.Command(bin, "sandbox", "--token", token, "--addr", "127.0.0.1:0", "--no-limits", "--fault-latency", latency.String())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -191,17 +192,26 @@ func startSandboxProcess(tb testing.TB, bin, token string) string {
 	return m
 }
 
-// crashResume loads logins with `ferry load` processes, each killed with
+// crashPlan is how a crash test loads and kills.
+type crashPlan struct {
+	users, kills     int
+	minKill, maxKill time.Duration // a loader is killed this long after it starts
+	latency          time.Duration // added by the sandbox to every request
+	inFlight         int
+}
+
+// crashResume loads users with `ferry load` processes, each killed with
 // SIGKILL at a random moment (kills times), then resumed to the end. It
 // reports whether the sandbox ends with exactly those users, each once.
-func crashResume(tb testing.TB, users, kills int, maxDelay time.Duration) (exact bool, detail string) {
+func crashResume(tb testing.TB, p crashPlan) (exact bool, killed int, detail string) {
+	users := p.users
 	tb.Helper()
 	bin, err := buildFerry()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	const token = "crash-resume-token-0123456789"
-	orgURL := startSandboxProcess(tb, bin, token)
+	orgURL := startSandboxProcess(tb, bin, token, p.latency)
 	w := newLoadWorld(tb, users+users/5+50, 20, orgURL, token)
 	logins := w.validLogins(tb, users)
 	list := filepath.Join(w.dir, "logins.txt")
@@ -211,7 +221,7 @@ func crashResume(tb testing.TB, users, kills int, maxDelay time.Duration) (exact
 	w.a.db.Close() // the loader processes own the database from here
 
 	env := append(os.Environ(), "FERRY_DATA_DIR="+w.dir, "FERRY_LOAD_LEASE=3s", "FERRY_OKTA_TOKEN="+token)
-	startArgs := []string{"load", "--project", w.project, "--logins-file", list, "--yes", "--quiet", "--max-in-flight", "20", "--rate-share", "1"}
+	startArgs := []string{"load", "--project", w.project, "--logins-file", list, "--yes", "--quiet", "--max-in-flight", fmt.Sprint(p.inFlight), "--rate-share", "1"}
 	runArgs := func(args []string, kill time.Duration) (killed bool) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
@@ -250,13 +260,12 @@ func crashResume(tb testing.TB, users, kills int, maxDelay time.Duration) (exact
 		return runs[0].ID
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	killed := 0
-	for killed < kills {
+	for killed < p.kills {
 		args := startArgs
 		if id := runID(); id != 0 {
 			args = []string{"load", "--resume", fmt.Sprint(id), "--quiet"}
 		}
-		delay := time.Duration(rng.Int64N(int64(maxDelay))) + 200*time.Millisecond
+		delay := p.minKill + time.Duration(rng.Int64N(int64(p.maxKill-p.minKill)))
 		if runArgs(args, delay) {
 			killed++
 		} else if id := runID(); id != 0 {
@@ -293,7 +302,7 @@ func crashResume(tb testing.TB, users, kills int, maxDelay time.Duration) (exact
 	}
 	detail = fmt.Sprintf("%d users in the sandbox for %d logins after %d kills: %d missing, %d doubled, %d unexpected",
 		len(got), len(logins), killed, missing, doubled, extra)
-	return len(got) == len(logins) && missing == 0 && doubled == 0 && extra == 0, detail
+	return len(got) == len(logins) && missing == 0 && doubled == 0 && extra == 0, killed, detail
 }
 
 // TestLoadSurvivesKills is the small version of the crash benchmark: a few
@@ -303,8 +312,11 @@ func TestLoadSurvivesKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the ferry binary and runs it as separate processes")
 	}
-	exact, detail := crashResume(t, 300, 2, 1500*time.Millisecond)
-	if !exact {
+	// 300 users at about 100 a second: the loader works for three seconds,
+	// so both kills land while it runs.
+	exact, killed, detail := crashResume(t, crashPlan{users: 300, kills: 2, minKill: 300 * time.Millisecond, maxKill: time.Second,
+		latency: 20 * time.Millisecond, inFlight: 2})
+	if !exact || killed != 2 {
 		t.Fatal(detail)
 	}
 	t.Log(detail)
@@ -314,9 +326,10 @@ func TestLoadSurvivesKills(t *testing.T) {
 // the loader killed five times, 1 when the sandbox ends with exactly them.
 func BenchmarkLoadCrashResume(b *testing.B) {
 	for range b.N {
-		exact, detail := crashResume(b, 20000, 5, 6*time.Second)
+		exact, killed, detail := crashResume(b, crashPlan{users: 20000, kills: 5, minKill: 300 * time.Millisecond,
+			maxKill: 2 * time.Second, inFlight: 10})
 		v := 0
-		if exact {
+		if exact && killed == 5 {
 			v = 1
 		}
 		b.Log(detail)
@@ -332,7 +345,7 @@ func BenchmarkLoadUnlimited(b *testing.B) {
 		sim := oktasim.New(oktasim.Options{Token: token, Limits: oktasim.Limits{Users: 1e9, UserGet: 1e9, UserUpdate: 1e9, Groups: 1e9, Group: 1e9, Other: 1e9},
 			Concurrency: 1e6})
 		srv := httptest.NewServer(sim)
-		w := newLoadWorld(b, 104000, 100, srv.URL, token)
+		w := newLoadWorld(b, 112000, 100, srv.URL, token) // about 91 % of the demo's users are valid
 		logins := w.validLogins(b, 100000)
 		start := time.Now()
 		run := w.startRun(b, logins, load.MaxMaxInFlight, 1)
