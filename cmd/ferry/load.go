@@ -87,7 +87,7 @@ func loadCommand(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	in := load.NewRun{Kind: load.KindLoad, Mode: *mode, Activate: *activate, OnExisting: *onExisting, OrgURL: *oktaURL, Token: token,
-		MaxInFlight: *maxInFlight, RateShare: *rateShare, Population: load.Population{FailedOfRun: 0}}
+		MaxInFlight: *maxInFlight, RateShare: *rateShare, Claim: true}
 	if in.Population.SourceIDs, err = sourceIDsByName(ctx, a, p.ID, sourceNames); err != nil {
 		return err
 	}

@@ -39,6 +39,10 @@ type NewRun struct {
 	// FERRY_OKTA_TOKEN); empty: the project's.
 	OrgURL string
 	Token  string
+	// Claim makes the new run this process's at once (its lease taken), so
+	// that the console's watcher cannot pick it up before the caller runs
+	// it (the CLI).
+	Claim bool
 }
 
 // Pace limits.
@@ -129,6 +133,10 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 	if actor.ID != 0 {
 		id := actor.ID
 		run.CreatedByID = &id
+	}
+	if in.Claim {
+		until := now.Add(s.opts.Lease)
+		run.Owner, run.LeaseUntil = s.owner, &until
 	}
 	items := make([]Item, 0, len(sel.Candidates))
 	for i, c := range sel.Candidates {

@@ -97,8 +97,8 @@ type execution struct {
 	counts      sync.Mutex
 	byState     map[string]int64
 	// dead is set when a test simulates the process dying.
-	dead atomic.Bool
-	stop context.CancelCauseFunc
+	dead        atomic.Bool
+	stop        context.CancelCauseFunc
 	started     time.Time
 	activeSoFar float64
 }
@@ -234,14 +234,35 @@ func (s *Service) acquire(ctx context.Context, runID int64) (*Run, error) {
 func (x *execution) keepLease(ctx context.Context, stop context.CancelCauseFunc, progress func(Progress)) {
 	renew := time.NewTicker(x.s.opts.Lease / 3)
 	defer renew.Stop()
+	// A person's pause or cancel is read every second, so that the button
+	// takes effect at once, not at the next renewal.
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	ticks := 0
+	obey := func(requested string) bool {
+		switch requested {
+		case RequestPause:
+			stop(errPaused)
+			return true
+		case RequestCancel:
+			stop(errCancelled)
+			return true
+		}
+		return false
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 			x.report(progress)
+			if ticks++; ticks%2 == 0 {
+				var requested string
+				err := x.s.db.ReadSQL().QueryRowContext(ctx, x.s.db.Bind(`SELECT requested FROM load_runs WHERE id = ?`), x.run.ID).Scan(&requested)
+				if err == nil && obey(requested) {
+					return
+				}
+			}
 		case <-renew.C:
 			requested, err := x.renew(ctx)
 			switch {
@@ -250,11 +271,7 @@ func (x *execution) keepLease(ctx context.Context, stop context.CancelCauseFunc,
 				return
 			case err != nil:
 				continue // a busy database: the next renewal tries again
-			case requested == RequestPause:
-				stop(errPaused)
-				return
-			case requested == RequestCancel:
-				stop(errCancelled)
+			case obey(requested):
 				return
 			}
 			if !x.run.Sandbox && x.run.Kind != KindRollback {

@@ -278,13 +278,17 @@ func (x *execution) removeOne(ctx context.Context, it *Item) result {
 		bucket string
 		call   func(ctx context.Context) (okta.Response, error)
 	}{
-		{bucketOther, func(ctx context.Context) (okta.Response, error) { return x.client.DeactivateUser(ctx, it.OktaUserID, false) }},
+		{bucketOther, func(ctx context.Context) (okta.Response, error) {
+			return x.client.DeactivateUser(ctx, it.OktaUserID, false)
+		}},
 	}
 	if x.run.RollbackAction == RollbackDelete {
 		steps = append(steps, struct {
 			bucket string
 			call   func(ctx context.Context) (okta.Response, error)
-		}{bucketUserUpdate, func(ctx context.Context) (okta.Response, error) { return x.client.DeleteUser(ctx, it.OktaUserID, false) }})
+		}{bucketUserUpdate, func(ctx context.Context) (okta.Response, error) {
+			return x.client.DeleteUser(ctx, it.OktaUserID, false)
+		}})
 	}
 	for i, step := range steps {
 		for attempt := 1; ; attempt++ {

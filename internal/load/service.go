@@ -102,10 +102,10 @@ type Service struct {
 	// schema API loses concurrent changes.
 	schemaMu sync.Mutex
 	db       *db.DB
-	deps  Deps
-	opts  Options
-	now   func() time.Time
-	owner string
+	deps     Deps
+	opts     Options
+	now      func() time.Time
+	owner    string
 }
 
 // NewService returns the service.
