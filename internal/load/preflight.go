@@ -47,6 +47,19 @@ type Report struct {
 	selection      *Selection
 }
 
+// Logins lists the logins of the users the run would take, in order (the
+// sample of a test batch): for the pre-flight page and for tests.
+func (r *Report) Logins() []string {
+	if r.selection == nil {
+		return nil
+	}
+	out := make([]string, len(r.selection.Candidates))
+	for i, c := range r.selection.Candidates {
+		out[i] = c.Login
+	}
+	return out
+}
+
 // Blocked reports whether a blocking check failed.
 func (r *Report) Blocked() bool {
 	return slices.ContainsFunc(r.Checks, func(c Check) bool { return c.Blocking && !c.OK })
