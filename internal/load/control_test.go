@@ -29,9 +29,23 @@ func waitExec(t *testing.T, done <-chan error) {
 	}
 }
 
+// waitMessage waits until the run's message starts with prefix: the
+// engine has seen the request.
+func waitMessage(t *testing.T, f *fixture, runID int64, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.HasPrefix(f.run(runID).Message, prefix) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run never said %q: %q", prefix, f.run(runID).Message)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestPauseResumeWhileRunning(t *testing.T) {
 	gate := newCreateGate(3)
 	f := newFixture(t, fxOptions{Wrap: gate.wrap, Lease: 300 * time.Millisecond})
+	t.Cleanup(gate.Open) // before the server closes
 	src := f.addSource("HR", false)
 	logins := f.addRecords(src, "pr", 10)
 	run := f.start(NewRun{Activate: true, MaxInFlight: 1})
@@ -44,13 +58,20 @@ func TestPauseResumeWhileRunning(t *testing.T) {
 	if err != nil || p.Requested != RequestPause || p.Status != StatusRunning {
 		t.Fatalf("Pause: %+v %v", p, err)
 	}
+	// A pause lets the request in flight finish (Okta acts on it whether
+	// or not Ferry waits for the answer), then sends nothing more.
+	waitMessage(t, f, run.ID, "Pausing: the requests in flight finish first.")
+	gate.Open()
 	waitExec(t, done)
 	r := f.run(run.ID)
 	if r.Status != StatusPaused || r.Owner != "" || r.FinishedAt != nil || r.Requested != "" {
 		t.Fatalf("after the pause: %+v", r)
 	}
-	if f.sim.UserCount() != 3 {
-		t.Errorf("%d users created before the pause, want 3", f.sim.UserCount())
+	if f.sim.UserCount() != 4 {
+		t.Errorf("%d users created before the pause, want 4 (3, and the one in flight)", f.sim.UserCount())
+	}
+	if c := f.counts(run.ID); c.Of(StateCreated) != 4 || c.Of(StatePending) != 6 {
+		t.Errorf("paused counts: %+v", c.State)
 	}
 	if err := f.execute(f.svc, run.ID); apperr.CodeOf(err) != apperr.CodeConflict {
 		t.Errorf("executing a paused run: %v", err)
@@ -69,6 +90,7 @@ func TestPauseResumeWhileRunning(t *testing.T) {
 func TestCancelWhileRunning(t *testing.T) {
 	gate := newCreateGate(4)
 	f := newFixture(t, fxOptions{Wrap: gate.wrap, Lease: 300 * time.Millisecond})
+	t.Cleanup(gate.Open) // before the server closes
 	src := f.addSource("HR", false)
 	f.addRecords(src, "cc", 10)
 	run := f.start(NewRun{Activate: true, MaxInFlight: 2})
@@ -77,15 +99,16 @@ func TestCancelWhileRunning(t *testing.T) {
 	if _, err := f.svc.Cancel(t.Context(), f.projectID, run.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitExec(t, done)
-	gate.drain(t)
+	// The two requests in flight finish; nothing more is sent.
+	waitMessage(t, f, run.ID, "Cancelling: the requests in flight finish first.")
 	gate.Open()
+	waitExec(t, done)
 	r := f.run(run.ID)
 	if r.Status != StatusCancelled || r.FinishedAt == nil || !strings.HasPrefix(r.Message, "Cancelled.") {
 		t.Fatalf("after the cancel: %s %q", r.Status, r.Message)
 	}
 	c := f.counts(run.ID)
-	if c.Of(StateCreated) != 4 || c.Of(StateSkipped) != 6 || c.Done() != 10 {
+	if c.Of(StateCreated) != 6 || c.Of(StateSkipped) != 4 || c.Done() != 10 {
 		t.Errorf("cancelled counts: %+v", c.State)
 	}
 	for _, it := range f.items(run.ID) {
@@ -93,7 +116,7 @@ func TestCancelWhileRunning(t *testing.T) {
 			t.Errorf("%s skipped with %s", it.Login, it.ErrorCode)
 		}
 	}
-	if f.sim.UserCount() != 4 || len(f.oktaUsers()) != 4 {
+	if f.sim.UserCount() != 6 || len(f.oktaUsers()) != 6 {
 		t.Errorf("sandbox %d users, provenance %d", f.sim.UserCount(), len(f.oktaUsers()))
 	}
 	if _, err := f.svc.Resume(t.Context(), f.projectID, run.ID); apperr.CodeOf(err) != apperr.CodeConflict {
@@ -157,6 +180,7 @@ func TestControlOfIdleRuns(t *testing.T) {
 func TestLegalGate(t *testing.T) {
 	cg := newCreateGate(2)
 	f := newFixture(t, fxOptions{Lease: 300 * time.Millisecond, Wrap: func(h http.Handler) http.Handler { return hideSandbox(cg.wrap(h)) }})
+	t.Cleanup(cg.Open) // before the server closes
 	f.orgs.sandbox = false
 	src := f.addSource("HR", false)
 	logins := f.addRecords(src, "lg", 6)
@@ -186,6 +210,8 @@ func TestLegalGate(t *testing.T) {
 	done := executeAsync(f, run.ID)
 	cg.waitHeld(t)
 	f.gate.set(false, "The register was reopened.")
+	waitMessage(t, f, run.ID, "Paused by the legal gate")
+	cg.Open() // the request in flight finishes
 	waitExec(t, done)
 	r := f.run(run.ID)
 	if r.Status != StatusPaused || !strings.Contains(r.Message, "legal gate") || !strings.Contains(r.Message, "register was reopened") {

@@ -96,6 +96,9 @@ type execution struct {
 	sourceGroup map[int64]string  // source id → Okta id of its group
 	counts      sync.Mutex
 	byState     map[string]int64
+	// requestCtx carries the requests: the process's context, which a
+	// pause or a cancel does not end (see send).
+	requestCtx context.Context
 	// dead is set when a test simulates the process dying.
 	dead        atomic.Bool
 	stop        context.CancelCauseFunc
@@ -160,6 +163,7 @@ func (s *Service) Execute(ctx context.Context, runID int64, opts ExecOptions) (e
 	workCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	x.stop = stop
+	x.requestCtx = ctx
 	switch run.Requested {
 	case RequestCancel:
 		stop(errCancelled) // cancelled while queued or paused: only settle it
@@ -242,9 +246,11 @@ func (x *execution) keepLease(ctx context.Context, stop context.CancelCauseFunc,
 	obey := func(requested string) bool {
 		switch requested {
 		case RequestPause:
+			x.noteStopping(ctx, "Pausing: the requests in flight finish first.")
 			stop(errPaused)
 			return true
 		case RequestCancel:
+			x.noteStopping(ctx, "Cancelling: the requests in flight finish first.")
 			stop(errCancelled)
 			return true
 		}
@@ -278,13 +284,20 @@ func (x *execution) keepLease(ctx context.Context, stop context.CancelCauseFunc,
 				gate, gerr := x.s.deps.Gate.LoadGate(ctx, x.run.ProjectID, false)
 				if gerr == nil && !gate.Open {
 					x.s.setRequest(background(ctx), x.run.ID, RequestPause,
-						"Paused by the legal gate: "+strings.Join(gate.Reasons, " "))
+						"Paused by the legal gate (the requests in flight finish first): "+strings.Join(gate.Reasons, " "))
 					stop(errPaused)
 					return
 				}
 			}
 		}
 	}
+}
+
+// noteStopping tells people the run has seen their request and is
+// waiting for its requests in flight (a message the legal gate set stays).
+func (x *execution) noteStopping(ctx context.Context, msg string) {
+	_, _ = x.s.db.WriteSQL().ExecContext(background(ctx), x.s.db.Bind(`UPDATE load_runs SET message = ?, updated_at = ?
+		WHERE id = ? AND message NOT LIKE 'Paused by%'`), msg, x.s.now().UTC(), x.run.ID)
 }
 
 // renew extends the lease and saves the pacer's view; it returns what a
@@ -482,6 +495,11 @@ func (x *execution) feed(ctx context.Context, work chan<- *Item) error {
 			select {
 			case work <- &items[i]:
 			case <-ctx.Done():
+				// Claimed but never handed out: nothing was sent for
+				// them, so they go back to pending (no lookup needed).
+				for j := i; j < len(items); j++ {
+					x.results <- result{item: &items[j], state: StatePending}
+				}
 				return nil
 			}
 		}
@@ -546,8 +564,14 @@ func (x *execution) learnClock(res okta.Response) {
 }
 
 // send runs one request through the pacer.
+//
+// Waiting for a slot or for the rate stops when ctx ends (a pause, a
+// cancel), but a request once sent is seen through to its answer (on the
+// process's context): stopping it half-way would leave Okta acting on a
+// request whose answer nobody reads, and a cancelled run would not know
+// about a user created after it looked.
 func (x *execution) send(ctx context.Context, bucket string, fn func(ctx context.Context) (okta.Response, error)) error {
-	res, err := x.pacer.Send(ctx, bucket, fn)
+	res, err := x.pacer.Send(ctx, bucket, func(context.Context) (okta.Response, error) { return fn(x.requestCtx) })
 	if err == nil {
 		x.learnClock(res)
 	} else if e, ok := okta.AsError(err); ok {
@@ -574,11 +598,21 @@ func (x *execution) createUser(ctx context.Context, it *Item) result {
 	if err != nil {
 		return result{state: StateFailed, code: "FERRY_SNAPSHOT", summary: err.Error()}
 	}
-	sending := result{state: StateSending}
 	uncertain := it.Attempts > 0 // a request for it may have reached Okta
+	sent := false                // a request went out in this process
+	// stopped is the item's state when the run stops before its end: back
+	// to pending when nothing was ever sent for it, else sending (looked
+	// up before anything is sent again).
+	stopped := func() result {
+		if !uncertain && !sent {
+			return result{state: StatePending}
+		}
+		return result{state: StateSending}
+	}
+	sending := result{state: StateSending}
 	for tries := 1; ; tries++ {
 		if ctx.Err() != nil {
-			return sending
+			return stopped()
 		}
 		if uncertain {
 			found, r, ok := x.lookUp(ctx, it)
@@ -589,9 +623,10 @@ func (x *execution) createUser(ctx context.Context, it *Item) result {
 				return r
 			}
 		}
-		it.Attempts++
 		var user *okta.User
 		err := x.send(ctx, bucketUsers, func(ctx context.Context) (okta.Response, error) {
+			sent = true
+			it.Attempts++
 			u, res, err := x.client.CreateUser(ctx, body, okta.CreateUserOptions{Activate: x.run.Activate})
 			user = u
 			return res, err
@@ -603,7 +638,7 @@ func (x *execution) createUser(ctx context.Context, it *Item) result {
 			}
 			return x.created(ctx, it, user.ID, groupIDs)
 		case ctx.Err() != nil:
-			return sending
+			return stopped()
 		case okta.IsDuplicateLogin(err):
 			if !uncertain {
 				return x.existing(ctx, it, err)

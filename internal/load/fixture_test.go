@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -623,6 +624,10 @@ func (g *createGate) drain(t *testing.T) {
 func (g *createGate) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/users" && g.n.Add(1) > g.free {
+			// Reading the body lets the server notice when the client
+			// goes away (it cancels r.Context()).
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			select {
 			case g.held <- struct{}{}:
 			default:
@@ -650,5 +655,3 @@ func (g *createGate) waitHeld(t *testing.T) {
 		t.Fatal("no creation reached the sandbox")
 	}
 }
-
-func isErr(err, target error) bool { return errors.Is(err, target) }
