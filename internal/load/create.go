@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -168,30 +169,46 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 		}
 		items = append(items, it)
 	}
-	err = s.db.Transaction(ctx, func(tx *gorm.DB) error {
-		var maxNumber int64
-		if err := tx.Model(&Run{}).Where("project_id = ?", projectID).Select("COALESCE(MAX(number), 0)").Scan(&maxNumber).Error; err != nil {
-			return err
-		}
-		run.Number = maxNumber + 1
-		if err := tx.Create(run).Error; err != nil {
-			return err
-		}
-		for i := range items {
-			items[i].RunID = run.ID
-		}
-		if len(items) > 0 {
-			if err := tx.CreateInBatches(items, 500).Error; err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionCreate, EntityType: "load_run",
-			EntityID: run.ID, Label: run.Label(), After: runAuditView(run)})
-	})
-	if err != nil {
-		return nil, apperr.Internal(err)
+	if err := s.insertRun(ctx, run, items); err != nil {
+		return nil, err
 	}
 	return run, nil
+}
+
+// insertRun records a new run, numbered next in its project, with its
+// items and an audit entry, in one transaction. Two runs started at once on
+// PostgreSQL can draw the same number: the loser tries again.
+func (s *Service) insertRun(ctx context.Context, run *Run, items []Item) error {
+	var err error
+	for range 3 {
+		err = s.db.Transaction(ctx, func(tx *gorm.DB) error {
+			var maxNumber int64
+			if err := tx.Model(&Run{}).Where("project_id = ?", run.ProjectID).Select("COALESCE(MAX(number), 0)").Scan(&maxNumber).Error; err != nil {
+				return err
+			}
+			run.ID, run.Number = 0, maxNumber+1
+			if err := tx.Create(run).Error; err != nil {
+				return err
+			}
+			for i := range items {
+				items[i].ID, items[i].RunID = 0, run.ID
+			}
+			if len(items) > 0 {
+				if err := tx.CreateInBatches(items, 500).Error; err != nil {
+					return err
+				}
+			}
+			return audit.Record(ctx, tx, audit.Change{ProjectID: run.ProjectID, Action: audit.ActionCreate, EntityType: "load_run",
+				EntityID: run.ID, Label: run.Label(), After: runAuditView(run)})
+		})
+		if !errors.Is(err, gorm.ErrDuplicatedKey) {
+			break
+		}
+	}
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	return nil
 }
 
 func runNumber(ctx context.Context, s *Service, runID int64) string {

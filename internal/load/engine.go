@@ -610,6 +610,18 @@ func (x *execution) createUser(ctx context.Context, it *Item) result {
 		return result{state: StateSending}
 	}
 	sending := result{state: StateSending}
+	// lookOr settles a user whose last request may have reached Okta: the
+	// user found, else the request's error.
+	lookOr := func(err error) result {
+		found, r, ok := x.lookUp(ctx, it)
+		switch {
+		case !ok:
+			return sending
+		case found:
+			return r
+		}
+		return failure(err)
+	}
 	for tries := 1; ; tries++ {
 		if ctx.Err() != nil {
 			return stopped()
@@ -645,26 +657,12 @@ func (x *execution) createUser(ctx context.Context, it *Item) result {
 			}
 			// An earlier attempt may have created it: the lookup tells
 			// Ferry's user from someone else's by its creation time.
-			found, r, ok := x.lookUp(ctx, it)
-			switch {
-			case !ok:
-				return sending
-			case found:
-				return r
-			}
-			return failure(err)
+			return lookOr(err)
 		case okta.IsTemporary(err):
 			uncertain = true
 			if tries >= maxAttempts {
 				// One last look: the request may have created the user.
-				found, r, ok := x.lookUp(ctx, it)
-				switch {
-				case !ok:
-					return sending
-				case found:
-					return r
-				}
-				return failure(err)
+				return lookOr(err)
 			}
 			if x.pacer.Sleep(ctx, x.pacer.Backoff(tries)) != nil {
 				return sending

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"gorm.io/gorm"
-
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/okta"
@@ -147,26 +145,8 @@ func (s *Service) StartRollback(ctx context.Context, projectID int64, in NewRoll
 		items[i] = Item{Seq: int64(i + 1), RecordID: u.RecordID, SourceID: u.SourceID, Login: u.Login, OktaUserID: u.OktaUserID,
 			State: StatePending, ProfileJSON: "{}", GroupsJSON: "[]"}
 	}
-	err = s.db.Transaction(ctx, func(tx *gorm.DB) error {
-		var maxNumber int64
-		if err := tx.Model(&Run{}).Where("project_id = ?", projectID).Select("COALESCE(MAX(number), 0)").Scan(&maxNumber).Error; err != nil {
-			return err
-		}
-		run.Number = maxNumber + 1
-		if err := tx.Create(run).Error; err != nil {
-			return err
-		}
-		for i := range items {
-			items[i].RunID = run.ID
-		}
-		if err := tx.CreateInBatches(items, 500).Error; err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Change{ProjectID: projectID, Action: audit.ActionCreate, EntityType: "load_run",
-			EntityID: run.ID, Label: run.Label(), After: runAuditView(run)})
-	})
-	if err != nil {
-		return nil, apperr.Internal(err)
+	if err := s.insertRun(ctx, run, items); err != nil {
+		return nil, err
 	}
 	return run, nil
 }
