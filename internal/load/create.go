@@ -92,6 +92,9 @@ func (in *NewRun) normalise() error {
 // a check blocks, and otherwise records it with the snapshot of its users,
 // queued. The caller then runs it (Execute, or the console's Runner).
 func (s *Service) Start(ctx context.Context, projectID int64, in NewRun) (*Run, *Report, error) {
+	if err := in.normalise(); err != nil {
+		return nil, nil, err
+	}
 	rep, err := s.Preflight(ctx, projectID, in)
 	if err != nil {
 		return nil, nil, err

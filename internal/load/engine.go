@@ -127,7 +127,7 @@ func (s *Service) Execute(ctx context.Context, runID int64, opts ExecOptions) (e
 	if err != nil {
 		return err
 	}
-	x := &execution{s: s, run: run, results: make(chan result, 1024), groups: map[string]string{}, sourceGroup: map[int64]string{},
+	x := &execution{s: s, run: run, groups: map[string]string{}, sourceGroup: map[int64]string{},
 		started: s.now()}
 	x.activeSoFar = run.ActiveSeconds
 	defer func() {
@@ -417,44 +417,68 @@ func (s *Service) setRequest(ctx context.Context, runID int64, req, message stri
 // work does the run's work: groups first, then the users left in flight by
 // a crash, then the pending users.
 func (x *execution) work(ctx context.Context) error {
-	if x.run.Kind == KindRollback {
-		return x.workRollback(ctx)
+	fn, ok := kindWorks[x.run.Kind]
+	if !ok {
+		return fmt.Errorf("this version of Ferry does not know runs of kind %q", x.run.Kind)
 	}
+	return fn(ctx, x)
+}
+
+// kindWorks is what a run of each kind does. Kinds whose users are
+// independent use sendEach with their per-user function.
+var kindWorks = map[string]func(ctx context.Context, x *execution) error{
+	KindLoad:      workLoad,
+	KindTestBatch: workLoad,
+	KindRollback:  func(ctx context.Context, x *execution) error { return x.workRollback(ctx) },
+}
+
+// workLoad: the groups first, then every user, then the memberships that
+// could not be added right after a create.
+func workLoad(ctx context.Context, x *execution) error {
 	if err := x.ensureGroups(ctx); err != nil {
 		return err
 	}
+	if err := x.sendEach(ctx, x.loadOne); err != nil {
+		return err
+	}
+	return x.addPendingMemberships(ctx)
+}
+
+// sendEach works on every item of the run with fn, MaxInFlight at a time:
+// first those a previous process left sending (fn sees Attempts ≥ 1 and
+// must find out what became of them before acting again), then the pending
+// ones, claimed in chunks. Results are written as they come; it returns
+// once every result is written.
+func (x *execution) sendEach(ctx context.Context, fn func(ctx context.Context, it *Item) result) error {
+	x.results = make(chan result, 1024)
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- x.writeResults() }()
-	err := x.sendAll(ctx)
+	work := make(chan *Item)
+	var wg sync.WaitGroup
+	for range max(x.run.MaxInFlight, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				start := x.s.now()
+				r := fn(ctx, it)
+				r.item = it
+				if r.state != StateSending && r.state != StatePending {
+					it.DurationMS = x.s.now().Sub(start).Milliseconds()
+				}
+				x.results <- r
+			}
+		}()
+	}
+	err := x.feed(ctx, work)
+	close(work)
+	wg.Wait()
 	close(x.results)
 	if werr := <-writerDone; werr != nil && err == nil {
 		err = werr
 	}
 	if err != nil {
 		return err
-	}
-	return x.addPendingMemberships(ctx)
-}
-
-// sendAll feeds the items (those left sending by a crash first) to workers.
-func (x *execution) sendAll(ctx context.Context) error {
-	work := make(chan *Item)
-	var wg sync.WaitGroup
-	workers := max(x.run.MaxInFlight, 1)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range work {
-				x.results <- x.loadOne(ctx, it)
-			}
-		}()
-	}
-	feedErr := x.feed(ctx, work)
-	close(work)
-	wg.Wait()
-	if feedErr != nil {
-		return feedErr
 	}
 	return ctx.Err()
 }
@@ -583,14 +607,7 @@ func (x *execution) send(ctx context.Context, bucket string, fn func(ctx context
 // loadOne takes one user to a final state (or leaves it sending when the
 // run stops mid-request).
 func (x *execution) loadOne(ctx context.Context, it *Item) result {
-	start := x.s.now()
-	res := x.createUser(ctx, it)
-	res.item = it
-	if res.state == StateSending {
-		return res
-	}
-	it.DurationMS = x.s.now().Sub(start).Milliseconds()
-	return res
+	return x.createUser(ctx, it)
 }
 
 func (x *execution) createUser(ctx context.Context, it *Item) result {

@@ -197,3 +197,20 @@ func TestStartRollbackRequiresTypedProjectName(t *testing.T) {
 		t.Errorf("rolling back a rollback: %v, want invalid", err)
 	}
 }
+
+// A run started with the defaults records them: a load, no password, existing
+// logins skipped, the default pace.
+func TestStartRecordsTheDefaults(t *testing.T) {
+	f := newFixture(t, fxOptions{})
+	src := f.addSource("HR", false)
+	f.addRecords(src, "df", 2)
+	run := f.start(NewRun{})
+	if run.Kind != KindLoad || run.Mode != ModeNone || run.OnExisting != OnExistingSkip ||
+		run.MaxInFlight != DefaultMaxInFlight || run.RateShare != DefaultRateShare {
+		t.Errorf("defaults not recorded: kind %q mode %q on-existing %q in flight %d share %v",
+			run.Kind, run.Mode, run.OnExisting, run.MaxInFlight, run.RateShare)
+	}
+	if r := f.mustExecute(run.ID); r.Status != StatusDone || r.Label() != "Load (run 1)" {
+		t.Errorf("after the run: %s %q", r.Status, r.Label())
+	}
+}
