@@ -2,6 +2,8 @@ package load
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +42,10 @@ type NewRun struct {
 	// FERRY_OKTA_TOKEN); empty: the project's.
 	OrgURL string
 	Token  string
+	// Window limits the run to hours of the day (nil: any time).
+	Window *Window
+	// Name names an activation wave.
+	Name string
 	// Claim makes the new run this process's at once (its lease taken), so
 	// that the console's watcher cannot pick it up before the caller runs
 	// it (the CLI).
@@ -142,9 +148,12 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 		until := now.Add(s.opts.Lease)
 		run.Owner, run.LeaseUntil = s.owner, &until
 	}
+	run.Name = in.Name
+	setWindow(run, in.Window)
 	items := make([]Item, 0, len(sel.Candidates))
 	for i, c := range sel.Candidates {
-		it := Item{Seq: int64(i + 1), Login: c.Login, State: StatePending, GroupsJSON: "[]"}
+		it := Item{Seq: int64(i + 1), Login: c.Login, State: StatePending, GroupsJSON: "[]", Action: ActionCreate, SourceKey: c.SourceKey,
+			DetailJSON: "{}"}
 		rid, sid := c.RecordID, c.SourceID
 		it.RecordID, it.SourceID = &rid, &sid
 		it.ProfileJSON = jsonString(typedProfile(c.Profile, types))
@@ -163,11 +172,11 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 			it.ErrorSummary = fmt.Sprintf("Already created in this org by run %s; it stays as it is.", runNumber(ctx, s, c.LoadedBy))
 		case readings != nil:
 			if r, ok := readings[c.SourceID]; ok && r.Settings != nil {
-				sealed, why := s.sealHash(r, rec)
+				sealed, digest, why := s.sealHash(r, rec)
 				if why != "" {
 					it.State, it.ErrorCode, it.ErrorSummary = StateSkipped, "FERRY_NO_HASH", why
 				}
-				it.CredentialSealed = sealed
+				it.CredentialSealed, it.HashDigest = sealed, digest
 			}
 		}
 		items = append(items, it)
@@ -222,36 +231,48 @@ func runNumber(ctx context.Context, s *Service, runID int64) string {
 	return strconv.FormatInt(r.Number, 10)
 }
 
+// setWindow records a window on a new run.
+func setWindow(run *Run, w *Window) {
+	if w == nil {
+		return
+	}
+	start, end := w.Start, w.End
+	run.WindowStart, run.WindowEnd, run.WindowTZ = &start, &end, w.Location.String()
+}
+
 // runAuditView is what the audit log keeps of a run.
 func runAuditView(r *Run) map[string]any {
 	return map[string]any{"kind": r.Kind, "rung": r.Rung, "org": r.OrgURL, "mode": r.Mode, "activate": r.Activate,
 		"onExisting": r.OnExisting, "users": r.Total, "population": r.Population(), "maxInFlight": r.MaxInFlight, "rateShare": r.RateShare,
-		"rollbackAction": r.RollbackAction, "targetRunId": r.TargetRunID}
+		"rollbackAction": r.RollbackAction, "targetRunId": r.TargetRunID, "name": r.Name, "window": r.windowOf().String()}
 }
 
 // sealHash converts a record's stored password into the hash Okta imports,
 // sealed; why says why there is none.
-func (s *Service) sealHash(r credentials.Reading, rec map[string][]string) (sealed, why string) {
+// The digest is a SHA-256 of the hash object, to tell later whether the
+// source's hash changed without keeping the hash.
+func (s *Service) sealHash(r credentials.Reading, rec map[string][]string) (sealed, digest, why string) {
 	stored, ok := r.Settings.Stored(rec)
 	if !ok {
-		return "", "No stored password in the record: load it with the hook mode, or without a password."
+		return "", "", "No stored password in the record: load it with the hook mode, or without a password."
 	}
 	res, err := r.Source.Convert(stored)
 	if err != nil {
-		return "", "The stored password cannot be read: " + err.Error()
+		return "", "", "The stored password cannot be read: " + err.Error()
 	}
 	if res.Way != hashes.WayImport || res.Okta == nil {
-		return "", "Okta cannot import this hash (" + res.Reason + "): load it with the hook mode, or without a password."
+		return "", "", "Okta cannot import this hash (" + res.Reason + "): load it with the hook mode, or without a password."
 	}
 	b, err := json.Marshal(res.Okta)
 	if err != nil {
-		return "", "The hash cannot be encoded: " + err.Error()
+		return "", "", "The hash cannot be encoded: " + err.Error()
 	}
 	out, err := s.deps.Sealer.Seal(string(b))
 	if err != nil {
-		return "", "The hash cannot be sealed: " + err.Error()
+		return "", "", "The hash cannot be sealed: " + err.Error()
 	}
-	return out, ""
+	sum := sha256.Sum256(b)
+	return out, hex.EncodeToString(sum[:]), ""
 }
 
 // recordAttributes decodes a candidate's attributes with its edits over them.

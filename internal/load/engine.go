@@ -99,6 +99,8 @@ type execution struct {
 	// requestCtx carries the requests: the process's context, which a
 	// pause or a cancel does not end (see send).
 	requestCtx context.Context
+	// window is the hours the run may work (nil: any time).
+	window *Window
 	// dead is set when a test simulates the process dying.
 	dead        atomic.Bool
 	stop        context.CancelCauseFunc
@@ -117,6 +119,9 @@ type result struct {
 	exportJSON  string
 	ours        bool // Ferry created the user (provenance)
 	removed     bool // a rollback removed the user (provenance)
+	// sent is what Ferry sent for a user it created: its provenance row
+	// (profile, groups, hash digest, password kind, expected status).
+	sent *sentState
 }
 
 // Execute works on a run in this process until it is done, paused,
@@ -130,6 +135,7 @@ func (s *Service) Execute(ctx context.Context, runID int64, opts ExecOptions) (e
 	x := &execution{s: s, run: run, groups: map[string]string{}, sourceGroup: map[int64]string{},
 		started: s.now()}
 	x.activeSoFar = run.ActiveSeconds
+	x.window = run.windowOf()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("load: run %d stopped on an internal error: %v", run.ID, r)
@@ -496,6 +502,9 @@ func (x *execution) feed(ctx context.Context, work chan<- *Item) error {
 		for i := range items {
 			it := &items[i]
 			it.Attempts = max(it.Attempts, 1) // a request went out: look before sending again
+			if x.waitForWindow(ctx) != nil {
+				return nil
+			}
 			select {
 			case work <- it:
 			case <-ctx.Done():
@@ -516,6 +525,12 @@ func (x *execution) feed(ctx context.Context, work chan<- *Item) error {
 			return nil
 		}
 		for i := range items {
+			if x.waitForWindow(ctx) != nil {
+				for j := i; j < len(items); j++ {
+					x.results <- result{item: &items[j], state: StatePending}
+				}
+				return nil
+			}
 			select {
 			case work <- &items[i]:
 			case <-ctx.Done():
@@ -781,7 +796,7 @@ func (x *execution) existingUser(it *Item, user *okta.User, err error) result {
 // created records a user Ferry created and adds the memberships that did
 // not fit in the create request.
 func (x *execution) created(ctx context.Context, it *Item, userID string, groupIDs []string) result {
-	r := result{state: StateCreated, oktaID: userID, ours: true}
+	r := result{state: StateCreated, oktaID: userID, ours: true, sent: x.sentStateOf(it)}
 	var all []string
 	if groupIDs == nil {
 		// Found after a crash: which memberships it got is unknown; adding
@@ -800,6 +815,37 @@ func (x *execution) created(ctx context.Context, it *Item, userID string, groupI
 		}
 	}
 	return r
+}
+
+// sentState is what Ferry sent for a user it created, kept as its
+// provenance (what a refresh compares with and a reconciliation checks).
+type sentState struct {
+	profile, groups, password, status string
+}
+
+// sentStateOf is the provenance of an item's user once created: its
+// snapshot's profile, every group Ferry put it in, how its password was
+// given and the status the create request leads to (NOTES §1).
+func (x *execution) sentStateOf(it *Item) *sentState {
+	st := &sentState{profile: it.ProfileJSON, groups: jsonString(x.groupIDsOf(it)), password: PasswordNone}
+	switch {
+	case x.run.Mode == ModeHook:
+		st.password = PasswordHook
+	case x.run.Mode == ModeHash && it.CredentialSealed != "":
+		st.password = PasswordHash
+	}
+	switch {
+	case !x.run.Activate:
+		st.status = okta.StatusStaged
+	case st.password == PasswordNone:
+		st.status = okta.StatusProvisioned
+	default:
+		st.status = okta.StatusActive
+	}
+	if st.groups == "null" {
+		st.groups = "[]"
+	}
+	return st
 }
 
 // requestFor builds the create request of an item from its snapshot.
@@ -917,7 +963,12 @@ func (s *Service) writeBatch(ctx context.Context, run *Run, batch []result) erro
 				return err
 			}
 			if r.ours {
-				provenance = append(provenance, run.ProjectID, run.OrgURL, r.oktaID, it.Login, it.RecordID, it.SourceID, run.ID, now)
+				st := r.sent
+				if st == nil {
+					st = &sentState{profile: "{}", groups: "[]"}
+				}
+				provenance = append(provenance, run.ProjectID, run.OrgURL, r.oktaID, it.Login, it.RecordID, it.SourceID, run.ID, now,
+					it.SourceKey, st.profile, st.groups, it.HashDigest, st.password, st.status, now)
 			}
 			if r.removed {
 				if _, err := tx.ExecContext(ctx, s.db.Bind(`UPDATE okta_users SET removed_at = ? WHERE org_url = ? AND okta_user_id = ?`),
@@ -931,8 +982,9 @@ func (s *Service) writeBatch(ctx context.Context, run *Run, batch []result) erro
 }
 
 var provenanceBulk = db.Bulk{Table: "okta_users",
-	Columns: []string{"project_id", "org_url", "okta_user_id", "login", "record_id", "source_id", "run_id", "created_at"},
-	Suffix:  "ON CONFLICT (org_url, okta_user_id) DO NOTHING"}
+	Columns: []string{"project_id", "org_url", "okta_user_id", "login", "record_id", "source_id", "run_id", "created_at",
+		"source_key", "profile_json", "groups_json", "hash_digest", "password", "status", "updated_at"},
+	Suffix: "ON CONFLICT (org_url, okta_user_id) DO NOTHING"}
 
 // addPendingMemberships adds the group memberships that failed after a
 // user was created.

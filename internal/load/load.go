@@ -25,6 +25,52 @@ const (
 	KindLoad      = "load"
 	KindTestBatch = "test_batch"
 	KindRollback  = "rollback"
+	// The cut-over (docs/loads.md): a refresh brings the users Ferry created
+	// up to date with the latest extract (changed profiles and hashes,
+	// joiners, leavers); a wave activates staged users; the manager pass sets
+	// managerId and manager; a reconciliation reads users back and compares.
+	KindRefresh   = "refresh"
+	KindActivate  = "activate"
+	KindManagers  = "managers"
+	KindReconcile = "reconcile"
+)
+
+// Item actions: what a run does to one user.
+const (
+	ActionCreate   = "create"
+	ActionUpdate   = "update"
+	ActionLeave    = "leave"
+	ActionActivate = "activate"
+	ActionManager  = "manager"
+	ActionRead     = "read"
+	ActionRemove   = "remove" // a rollback
+)
+
+// Legacy account statuses read from a source, and what becomes of them.
+const (
+	AccountActive   = "active"
+	AccountDisabled = "disabled"
+	AccountLocked   = "locked"
+	AccountExpired  = "expired"
+
+	StatusSkip           = "skip"            // not loaded (a skipped item)
+	StatusCreate         = "create"          // loaded as any other user
+	StatusSuspend        = "suspend"         // SUSPENDED once active
+	StatusDeprovision    = "deprovision"     // DEPROVISIONED (deactivated)
+	StatusChangePassword = "change_password" // must change the password at first sign-in
+)
+
+// Leaver policies of a refresh.
+const (
+	LeaversReport     = "report"
+	LeaversDeactivate = "deactivate"
+)
+
+// Password kinds Ferry records for each user it created.
+const (
+	PasswordHash = "hash"
+	PasswordHook = "hook"
+	PasswordNone = "none"
 )
 
 // Run statuses.
@@ -135,6 +181,13 @@ type Run struct {
 	FinishedAt     *time.Time `json:"finishedAt,omitempty"`
 	UpdatedAt      time.Time  `json:"updatedAt"`
 	ActiveSeconds  float64    `json:"activeSeconds"`
+	// Name names an activation wave.
+	Name string `json:"name,omitempty"`
+	// WindowStart and WindowEnd are minutes of the day (in WindowTZ) between
+	// which the run may work; nil: any time. End before start spans midnight.
+	WindowStart *int   `json:"windowStart,omitempty"`
+	WindowEnd   *int   `json:"windowEnd,omitempty"`
+	WindowTZ    string `gorm:"column:window_tz" json:"windowTz,omitempty"`
 }
 
 // TableName is the table runs live in.
@@ -147,6 +200,17 @@ func (r *Run) Label() string {
 		return "Test batch " + itoa(int64(r.Rung)) + " (run " + itoa(r.Number) + ")"
 	case KindRollback:
 		return "Rollback (run " + itoa(r.Number) + ")"
+	case KindRefresh:
+		return "Refresh (run " + itoa(r.Number) + ")"
+	case KindActivate:
+		if r.Name != "" {
+			return "Activation wave " + r.Name + " (run " + itoa(r.Number) + ")"
+		}
+		return "Activation wave (run " + itoa(r.Number) + ")"
+	case KindManagers:
+		return "Manager pass (run " + itoa(r.Number) + ")"
+	case KindReconcile:
+		return "Reconciliation (run " + itoa(r.Number) + ")"
 	}
 	return "Load (run " + itoa(r.Number) + ")"
 }
@@ -202,6 +266,18 @@ type Item struct {
 	SentAt             *time.Time `json:"sentAt,omitempty"`
 	FinishedAt         *time.Time `json:"finishedAt,omitempty"`
 	DurationMS         int64      `gorm:"column:duration_ms" json:"durationMs"`
+	// Action is what the run does to this user (ActionCreate …).
+	Action string `json:"action"`
+	// DetailJSON says what changed (refresh), the manager reference, or the
+	// differences found (reconciliation).
+	DetailJSON string `gorm:"column:detail_json" json:"-"`
+	// SourceKey is the source record's key, stable across re-staging.
+	SourceKey string `json:"-"`
+	// HashDigest fingerprints the imported hash (never the hash itself).
+	HashDigest    string `json:"-"`
+	AccountStatus string `json:"accountStatus,omitempty"`
+	StatusAction  string `json:"statusAction,omitempty"`
+	Canary        bool   `json:"canary,omitempty"`
 }
 
 // TableName is the table items live in.
@@ -219,6 +295,16 @@ type OktaUser struct {
 	RunID      int64      `gorm:"column:run_id"`
 	CreatedAt  time.Time  `gorm:"column:created_at"`
 	RemovedAt  *time.Time `gorm:"column:removed_at"`
+	// What Ferry last sent: the profile, the groups (Okta ids), a digest
+	// of the hash, the password kind (PasswordHash …) and the status Ferry
+	// expects the user to have (STAGED, ACTIVE …).
+	SourceKey   string     `gorm:"column:source_key"`
+	ProfileJSON string     `gorm:"column:profile_json"`
+	GroupsJSON  string     `gorm:"column:groups_json"`
+	HashDigest  string     `gorm:"column:hash_digest"`
+	Password    string     `gorm:"column:password"`
+	Status      string     `gorm:"column:status"`
+	UpdatedAt   *time.Time `gorm:"column:updated_at"`
 }
 
 // TableName is the provenance table of users.
@@ -248,11 +334,14 @@ func (OktaGroup) TableName() string { return "okta_groups" }
 
 // Settings are a project's test-batch ladder and error threshold.
 type Settings struct {
-	ProjectID      int64     `gorm:"column:project_id;primaryKey;autoIncrement:false" json:"projectId"`
-	Ladder         []int     `gorm:"column:ladder_json;serializer:json" json:"ladder"`
-	ErrorThreshold float64   `gorm:"column:error_threshold" json:"errorThreshold"`
-	Version        int64     `gorm:"column:version" json:"version"`
-	UpdatedAt      time.Time `gorm:"column:updated_at" json:"updatedAt"`
+	ProjectID      int64   `gorm:"column:project_id;primaryKey;autoIncrement:false" json:"projectId"`
+	Ladder         []int   `gorm:"column:ladder_json;serializer:json" json:"ladder"`
+	ErrorThreshold float64 `gorm:"column:error_threshold" json:"errorThreshold"`
+	// Leavers is what a refresh does with users gone from the source:
+	// LeaversReport (default) or LeaversDeactivate.
+	Leavers   string    `gorm:"column:leavers" json:"leavers"`
+	Version   int64     `gorm:"column:version" json:"version"`
+	UpdatedAt time.Time `gorm:"column:updated_at" json:"updatedAt"`
 }
 
 // TableName is the table settings live in.
@@ -260,7 +349,7 @@ func (Settings) TableName() string { return "load_settings" }
 
 // DefaultSettings are the ladder and threshold of a project that set none.
 func DefaultSettings(projectID int64) Settings {
-	return Settings{ProjectID: projectID, Ladder: []int{10, 100, 1000, 10000}, ErrorThreshold: 0.01}
+	return Settings{ProjectID: projectID, Ladder: []int{10, 100, 1000, 10000}, ErrorThreshold: 0.01, Leavers: LeaversReport}
 }
 
 // Counts are a run's items by state.

@@ -136,6 +136,7 @@ func values(opts []plan.Option) []string {
 type candidate struct {
 	RecordID   int64
 	SourceID   int64
+	SourceKey  string
 	Login      string
 	Profile    map[string]string
 	Attributes []byte
@@ -292,7 +293,7 @@ func (s *Service) scanValid(ctx context.Context, extractID, validationRunID int6
 	const page = 5000
 	var after int64
 	for {
-		rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(`SELECT r.id, p.profile_json, r.attributes_json, r.edits_json
+		rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(`SELECT r.id, r.source_key, p.profile_json, r.attributes_json, r.edits_json
 			FROM staged_records r JOIN staged_profiles p ON p.record_id = r.id
 			WHERE r.extract_id = ? AND r.id > ? AND NOT r.excluded
 			AND NOT EXISTS (SELECT 1 FROM issue_occurrences o WHERE o.run_id = ? AND o.record_id = r.id AND o.severity = 'blocking')
@@ -304,7 +305,7 @@ func (s *Service) scanValid(ctx context.Context, extractID, validationRunID int6
 		for rows.Next() {
 			var c candidate
 			var profile string
-			if err := rows.Scan(&c.RecordID, &profile, &c.Attributes, &c.Edits); err != nil {
+			if err := rows.Scan(&c.RecordID, &c.SourceKey, &profile, &c.Attributes, &c.Edits); err != nil {
 				rows.Close()
 				return apperr.Internal(err)
 			}

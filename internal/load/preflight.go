@@ -33,17 +33,19 @@ type GroupPlan struct {
 
 // Report is the pre-flight of a run.
 type Report struct {
-	OrgURL         string        `json:"orgUrl"`
-	Sandbox        bool          `json:"sandbox"`
-	Checks         []Check       `json:"checks"`
-	Users          int           `json:"users"`
-	AlreadyLoaded  int           `json:"alreadyLoaded"`
-	Unmatched      []string      `json:"unmatched,omitempty"`
-	MissingAttrs   []string      `json:"missingAttributes,omitempty"`
-	Groups         []GroupPlan   `json:"groups,omitempty"`
-	Estimate       time.Duration `json:"estimate"`
-	RateLimit      int           `json:"rateLimit"`
-	ErrorThreshold float64       `json:"errorThreshold"`
+	OrgURL        string        `json:"orgUrl"`
+	Sandbox       bool          `json:"sandbox"`
+	Checks        []Check       `json:"checks"`
+	Users         int           `json:"users"`
+	AlreadyLoaded int           `json:"alreadyLoaded"`
+	Unmatched     []string      `json:"unmatched,omitempty"`
+	MissingAttrs  []string      `json:"missingAttributes,omitempty"`
+	Groups        []GroupPlan   `json:"groups,omitempty"`
+	Estimate      time.Duration `json:"estimate"`
+	// FinishAt is when the run would end if started now, with its window.
+	FinishAt       time.Time `json:"finishAt"`
+	RateLimit      int       `json:"rateLimit"`
+	ErrorThreshold float64   `json:"errorThreshold"`
 	selection      *Selection
 }
 
@@ -480,8 +482,13 @@ func (s *Service) estimate(ctx context.Context, client *okta.Client, in NewRun, 
 	perMinute := float64(limit) * in.RateShare
 	users := rep.Users - rep.AlreadyLoaded
 	rep.Estimate = time.Duration(float64(users) / perMinute * float64(time.Minute)).Round(time.Second)
-	rep.add("Estimate", true, false, "About %s for %d users at %.0f %% of the org's %d creates a minute.",
+	rep.FinishAt = in.Window.FinishAt(s.now(), rep.Estimate)
+	detail := fmt.Sprintf("About %s for %d users at %.0f %% of the org's %d creates a minute.",
 		humanDuration(rep.Estimate), users, in.RateShare*100, limit)
+	if in.Window != nil {
+		detail += fmt.Sprintf(" Working only %s, it would finish about %s.", in.Window, rep.FinishAt.In(in.Window.Location).Format("Mon 2 Jan 15:04"))
+	}
+	rep.add("Estimate", true, false, "%s", detail)
 }
 
 func humanDuration(d time.Duration) string {

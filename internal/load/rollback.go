@@ -143,7 +143,7 @@ func (s *Service) StartRollback(ctx context.Context, projectID int64, in NewRoll
 	items := make([]Item, len(users))
 	for i, u := range users {
 		items[i] = Item{Seq: int64(i + 1), RecordID: u.RecordID, SourceID: u.SourceID, Login: u.Login, OktaUserID: u.OktaUserID,
-			State: StatePending, ProfileJSON: "{}", GroupsJSON: "[]"}
+			State: StatePending, ProfileJSON: "{}", GroupsJSON: "[]", Action: ActionRemove, DetailJSON: "{}", SourceKey: u.SourceKey}
 	}
 	if err := s.insertRun(ctx, run, items); err != nil {
 		return nil, err

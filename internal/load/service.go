@@ -282,7 +282,11 @@ func (s *Service) SaveSettings(ctx context.Context, projectID, version int64, la
 		if (exists && cur.Version != version) || (!exists && version != 0) {
 			return apperr.VersionConflict("test-batch settings", cur.Version, nil)
 		}
-		out = Settings{ProjectID: projectID, Ladder: ladder, ErrorThreshold: threshold, Version: cur.Version + 1, UpdatedAt: s.now().UTC()}
+		leavers := cur.Leavers
+		if leavers == "" {
+			leavers = LeaversReport
+		}
+		out = Settings{ProjectID: projectID, Ladder: ladder, ErrorThreshold: threshold, Leavers: leavers, Version: cur.Version + 1, UpdatedAt: s.now().UTC()}
 		if !exists {
 			return tx.Create(&out).Error
 		}

@@ -17,7 +17,11 @@ type authnRequest struct {
 
 // authn is a Classic Engine sign-in: username and password give
 // status SUCCESS and a session token, or 401 E0000004. It checks imported
-// hashes, and calls the password import hook for hook users.
+// hashes, and calls the password import hook for hook users. Only ACTIVE
+// and PASSWORD_EXPIRED users can sign in (STAGED, PROVISIONED, SUSPENDED,
+// DEPROVISIONED … get 401 E0000004); a PASSWORD_EXPIRED user with the right
+// password gets a PASSWORD_EXPIRED transaction (a stateToken and a
+// changePassword link, no session token), as Okta's Authentication API does.
 func (s *Server) authn(w http.ResponseWriter, r *http.Request, _ params) {
 	var req authnRequest
 	if !decodeBody(w, r, &req) {
@@ -40,7 +44,7 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request, _ params) {
 	st := s.store
 	st.mu.Lock()
 	u := st.findUser(username)
-	if u == nil || u.Status != StatusActive {
+	if u == nil || (u.Status != StatusActive && u.Status != StatusPasswordExpired) {
 		st.mu.Unlock()
 		fail()
 		return
@@ -112,7 +116,10 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request, _ params) {
 		fail()
 		return
 	}
-	cur.LastLogin = &now
+	expired := cur.Status == StatusPasswordExpired
+	if !expired {
+		cur.LastLogin = &now
+	}
 	profile := map[string]any{"login": cur.Profile["login"], "firstName": cur.Profile["firstName"],
 		"lastName": cur.Profile["lastName"], "locale": "en_US", "timeZone": "America/Los_Angeles"}
 	if l, ok := cur.Profile["locale"]; ok {
@@ -123,11 +130,29 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request, _ params) {
 	}
 	changed := formatTimeP(cur.PasswordChanged)
 	st.mu.Unlock()
+	cancel := map[string]any{"href": baseURL(r) + "/api/v1/authn/cancel", "hints": map[string]any{"allow": []string{"POST"}}}
+	if expired {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"stateToken": newID("00", 42),
+			"expiresAt":  formatTime(now.Add(5 * time.Minute)),
+			"status":     "PASSWORD_EXPIRED",
+			"_embedded": map[string]any{
+				"user": map[string]any{"id": id, "passwordChanged": changed, "profile": profile},
+				"policy": map[string]any{"complexity": map[string]any{"minLength": 8, "minLowerCase": 1, "minUpperCase": 1,
+					"minNumber": 1, "minSymbol": 0, "excludeUsername": true}, "age": map[string]any{"minAgeMinutes": 0, "historyCount": 0}},
+			},
+			"_links": map[string]any{
+				"next":   map[string]any{"name": "changePassword", "href": baseURL(r) + "/api/v1/authn/credentials/change_password", "hints": map[string]any{"allow": []string{"POST"}}},
+				"cancel": cancel,
+			},
+		})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"expiresAt":    formatTime(now.Add(5 * time.Minute)),
 		"status":       "SUCCESS",
 		"sessionToken": newID("", 46),
 		"_embedded":    map[string]any{"user": map[string]any{"id": id, "passwordChanged": changed, "profile": profile}},
-		"_links":       map[string]any{"cancel": map[string]any{"href": baseURL(r) + "/api/v1/authn/cancel", "hints": map[string]any{"allow": []string{"POST"}}}},
+		"_links":       map[string]any{"cancel": cancel},
 	})
 }

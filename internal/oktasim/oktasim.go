@@ -1,6 +1,7 @@
 // Package oktasim is Ferry's Okta sandbox: a local, in-memory stand-in for an
 // Okta org that answers the Management API calls a migration makes (users,
-// groups, a group's apps, group rules, the user schema, inline hooks) and a
+// groups, a group's apps, group rules, the user schema, inline hooks, the
+// activate/deactivate/suspend/unsuspend/expire_password lifecycle) and a
 // Classic sign-in (/api/v1/authn) with Okta's paths, status codes, JSON
 // shapes, error bodies, rate-limit headers and 429s. Imported password hashes are really verified at sign-in,
 // and users created with a password import hook trigger a real call to the
@@ -172,6 +173,9 @@ func (s *Server) buildRoutes() []route {
 		r("DELETE", "/api/v1/users/{id}", BucketUserUpdate, s.deleteUser),
 		r("POST", "/api/v1/users/{id}/lifecycle/activate", BucketOther, s.activateUser),
 		r("POST", "/api/v1/users/{id}/lifecycle/deactivate", BucketOther, s.deactivateUser),
+		r("POST", "/api/v1/users/{id}/lifecycle/suspend", BucketOther, s.suspendUser),
+		r("POST", "/api/v1/users/{id}/lifecycle/unsuspend", BucketOther, s.unsuspendUser),
+		r("POST", "/api/v1/users/{id}/lifecycle/expire_password", BucketOther, s.expirePassword),
 		r("GET", "/api/v1/users/{id}/groups", BucketOther, s.listUserGroups),
 		r("GET", "/api/v1/groups", BucketGroups, s.listGroups),
 		r("POST", "/api/v1/groups", BucketGroups, s.createGroup),

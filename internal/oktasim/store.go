@@ -16,10 +16,14 @@ import (
 
 // User statuses and provider types (UserStatus, AuthenticationProviderType).
 const (
-	StatusStaged        = "STAGED"
-	StatusProvisioned   = "PROVISIONED"
-	StatusActive        = "ACTIVE"
-	StatusDeprovisioned = "DEPROVISIONED"
+	StatusStaged          = "STAGED"
+	StatusProvisioned     = "PROVISIONED"
+	StatusActive          = "ACTIVE"
+	StatusDeprovisioned   = "DEPROVISIONED"
+	StatusSuspended       = "SUSPENDED"
+	StatusPasswordExpired = "PASSWORD_EXPIRED"
+	StatusLockedOut       = "LOCKED_OUT"
+	StatusRecovery        = "RECOVERY"
 
 	ProviderOkta      = "OKTA"
 	ProviderImport    = "IMPORT"
@@ -48,7 +52,11 @@ type user struct {
 	// plain value, or saved after the hook said VERIFIED.
 	PasswordHash []byte
 	RecoveryQ    string
-	seq          uint64
+	// ActivationEmails counts the activation emails Okta would have sent
+	// this user (createUser with activate=true and no password, activateUser
+	// with sendEmail=true).
+	ActivationEmails int
+	seq              uint64
 }
 
 func (u *user) hasPassword() bool {
