@@ -427,7 +427,15 @@ func (x *execution) work(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("this version of Ferry does not know runs of kind %q", x.run.Kind)
 	}
-	return fn(ctx, x)
+	if err := fn(ctx, x); err != nil {
+		return err
+	}
+	for _, after := range kindAfter[x.run.Kind] {
+		if err := after(ctx, x); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // kindWorks is what a run of each kind does. Kinds whose users are
@@ -1068,8 +1076,19 @@ func (x *execution) recordDefects(ctx context.Context, c Counts) {
 	_ = x.s.deps.Defects.RecordFailures(ctx, x.run.ProjectID, x.run.ID, x.run.Label(), c.Errors)
 }
 
+// kindSummaries say how a run of a kind ended, for kinds that are not
+// loads or rollbacks (registered by their files).
+var kindSummaries = map[string]func(c Counts) string{}
+
+// kindAfter runs after a run of a kind has done its work, before it is
+// marked done (canary sign-ins, a reconciliation's defects …).
+var kindAfter = map[string][]func(ctx context.Context, x *execution) error{}
+
 // summarize says in one sentence how a run ended.
 func summarize(run *Run, c Counts) string {
+	if f := kindSummaries[run.Kind]; f != nil {
+		return f(c)
+	}
 	if run.Kind == KindRollback {
 		return fmt.Sprintf("%d removed, %d deactivated, %d already gone, %d failed, %d skipped.",
 			c.Of(StateRemoved), c.Of(StateDeactivated), c.Of(StateGone), c.Of(StateFailed), c.Of(StateSkipped))
