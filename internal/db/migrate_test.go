@@ -148,6 +148,27 @@ var seeds = []seed{
 		 VALUES (1, 2, 'Managers missing in HR feed', 'not_run', 'in_progress', 'medium', 'hr', 'Eve Engineer', '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
 	}, check: `SELECT 1 FROM defects d JOIN defects h ON h.project_id = d.project_id AND h.number = 2 AND h.load_run_id IS NULL AND h.error_code = '' AND h.version = 1
 		WHERE d.number = 1 AND d.load_run_id = 5 AND d.error_code = 'E0000001' AND d.affected = 42 AND d.version = 2`},
+	{since: 8, name: "a load run with a user it created and its provenance", insert: []string{
+		`INSERT INTO load_runs (id, project_id, number, kind, org_url, mode, status, total, created_by_name, created_at, updated_at)
+		 VALUES (40, 1, 1, 'load', 'https://acme.okta.com', 'hash', 'done', 1, 'Eve Engineer', '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
+		`INSERT INTO load_items (run_id, seq, record_id, source_id, login, profile_json, state, okta_user_id, attempts)
+		 VALUES (40, 1, 7, 1, 'ann@example.org', '{"login":"ann@example.org"}', 'created', '00u1', 1)`,
+		`INSERT INTO okta_users (project_id, org_url, okta_user_id, login, record_id, source_id, run_id, created_at)
+		 VALUES (1, 'https://acme.okta.com', '00u1', 'ann@example.org', 7, 1, 40, '2026-03-02 08:30:00')`,
+	}, check: `SELECT 1 FROM load_items i JOIN load_runs r ON r.id = i.run_id JOIN okta_users u ON u.run_id = r.id AND u.okta_user_id = i.okta_user_id
+		WHERE i.state = 'created' AND i.action = 'create' AND u.profile_json = '{}' AND u.status = '' AND r.window_start IS NULL`},
+	{since: 10, name: "a source's cut-over settings and a canary", insert: []string{
+		`INSERT INTO cutover_settings (source_id, project_id, status_attribute, disabled_values, disabled_action, manager_attribute, manager_kind, version, updated_at)
+		 VALUES (1, 1, 'accountStatus', '["disabled"]', 'suspend', 'manager', 'dn', 2, '2026-03-02 09:00:00')`,
+		`INSERT INTO canaries (project_id, source_id, source_key, login, hash_format, password_sealed, created_at)
+		 VALUES (1, 1, 'emp-7', 'ann@example.org', 'bcrypt', 'ferry-sealed-v1:0a1b2c3d:AAAA', '2026-03-02 09:00:00')`,
+	}, check: `SELECT 1 FROM cutover_settings c JOIN canaries k ON k.source_id = c.source_id
+		WHERE c.disabled_action = 'suspend' AND c.manager_kind = 'dn' AND c.locked_action = 'suspend' AND k.hash_format = 'bcrypt'`},
+	{since: 11, name: "a source's group hierarchy", insert: []string{
+		`INSERT INTO group_hierarchies (source_id, project_id, flatten, file_name, groups, imported_by_name, imported_at)
+		 VALUES (1, 1, TRUE, 'groups.ldif', 2, 'Eve Engineer', '2026-03-02 09:00:00')`,
+		`INSERT INTO source_groups (source_id, key, name, parents_json) VALUES (1, 'cn=sales,ou=groups,dc=acme', 'Sales', '["cn=staff,ou=groups,dc=acme"]')`,
+	}, check: `SELECT 1 FROM source_groups g JOIN group_hierarchies h ON h.source_id = g.source_id WHERE h.flatten AND g.name = 'Sales'`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

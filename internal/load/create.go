@@ -134,6 +134,10 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 			return nil, err
 		}
 	}
+	nest, err := s.nestingsToFlatten(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
 	actor := audit.ActorFrom(ctx)
 	now := s.now().UTC()
 	run := &Run{ProjectID: projectID, Kind: in.Kind, Rung: in.Rung, OrgURL: rep.OrgURL, Sandbox: rep.Sandbox, Mode: in.Mode,
@@ -162,7 +166,11 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 			rec = recordAttributes(c)
 		}
 		if memberships[c.SourceID] {
-			if gs := membershipGroups(rec); len(gs) > 0 {
+			gs := membershipGroups(rec)
+			if n := nest[c.SourceID]; n != nil {
+				gs = n.expand(directMemberships(rec)) // nested groups flattened
+			}
+			if len(gs) > 0 {
 				it.GroupsJSON = jsonString(gs)
 			}
 		}

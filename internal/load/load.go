@@ -123,11 +123,17 @@ const (
 	StateRemoved     = "removed"
 	StateDeactivated = "deactivated"
 	StateGone        = "gone"
+	// The manager pass: the user's managerId and manager were set.
+	StateUpdated = "updated"
+	// Reconciliation: the user in Okta is as Ferry sent it, or differs
+	// (detail_json lists how); a user no longer in Okta is StateGone.
+	StateMatched   = "matched"
+	StateDifferent = "different"
 )
 
 // finalStates are the states an item does not leave.
 var finalStates = map[string]bool{StateCreated: true, StateExisted: true, StateFailed: true, StateSkipped: true,
-	StateRemoved: true, StateDeactivated: true, StateGone: true}
+	StateRemoved: true, StateDeactivated: true, StateGone: true, StateUpdated: true, StateMatched: true, StateDifferent: true}
 
 // IsFinal reports whether an item in state is finished.
 func IsFinal(state string) bool { return finalStates[state] }

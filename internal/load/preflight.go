@@ -42,6 +42,8 @@ type Report struct {
 	MissingAttrs  []string      `json:"missingAttributes,omitempty"`
 	Groups        []GroupPlan   `json:"groups,omitempty"`
 	Estimate      time.Duration `json:"estimate"`
+	// Nesting is what flattening nested source groups adds (nil: none).
+	Nesting *FlattenPreview `json:"nesting,omitempty"`
 	// FinishAt is when the run would end if started now, with its window.
 	FinishAt       time.Time `json:"finishAt"`
 	RateLimit      int       `json:"rateLimit"`
@@ -197,6 +199,11 @@ func (s *Service) Preflight(ctx context.Context, projectID int64, in NewRun) (*R
 		if gerr := s.planGroups(ctx, projectID, client, orgURL, sel, rep); gerr != nil {
 			rep.add("Groups", false, true, "The groups could not be read: %v", gerr)
 		}
+	}
+
+	// Nested groups flattened, shown before the run.
+	if err := s.checkNesting(ctx, projectID, sel, rep); err != nil {
+		return nil, err
 	}
 
 	// The legal gate (Ferry's sandbox is exempt).
@@ -412,6 +419,23 @@ func (s *Service) planGroups(ctx context.Context, projectID int64, client *okta.
 		detail += " Applications or group rules are attached to them: activation can start provisioning (listed below)."
 	}
 	rep.add("Groups", true, false, "%s", detail)
+	return nil
+}
+
+// checkNesting shows what flattening the sources' nested groups adds.
+func (s *Service) checkNesting(ctx context.Context, projectID int64, sel *Selection, rep *Report) error {
+	nest, err := s.nestingsToFlatten(ctx, projectID)
+	if err != nil || len(nest) == 0 {
+		return err
+	}
+	p := previewFlatten(sel.Candidates, nest)
+	rep.Nesting = p
+	detail := fmt.Sprintf("Flattening nested groups adds %d group membership(s) to %d of %d users (%d direct).",
+		p.Added, p.UsersGaining(), p.Users, p.Direct)
+	if p.Example != "" {
+		detail += fmt.Sprintf(" For instance %q, reached only through nesting.", p.Example)
+	}
+	rep.add("Nested groups", true, false, "%s", detail)
 	return nil
 }
 

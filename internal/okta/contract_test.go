@@ -84,14 +84,21 @@ func TestRequestsMatchOktasOpenAPIDocument(t *testing.T) {
 		"POST /api/v1/inlineHooks/activate": hookJSON,
 		"GET /apps":                         "[" + appJSON + "]",
 		"GET /api/v1/groups/rules":          "[" + groupRuleJSON + "]",
+		"POST /api/v1/users/":               userJSON,
+		"POST /lifecycle/expire_password":   strings.Replace(userJSON, `"status": "ACTIVE"`, `"status": "PASSWORD_EXPIRED"`, 1),
+		"GET /groups":                       "[" + groupJSON + "]",
 	}
 	pick := func(r *http.Request) (int, string) {
 		p := r.URL.Path
 		switch {
 		case r.Method == "DELETE" || r.Method == "PUT":
 			return 204, ""
-		case strings.HasSuffix(p, "/lifecycle/deactivate"):
+		case strings.HasSuffix(p, "/lifecycle/deactivate"), strings.HasSuffix(p, "/lifecycle/suspend"), strings.HasSuffix(p, "/lifecycle/unsuspend"):
 			return 200, ""
+		case strings.HasSuffix(p, "/lifecycle/expire_password"):
+			return 200, answers["POST /lifecycle/expire_password"]
+		case r.Method == "GET" && strings.HasSuffix(p, "/groups") && strings.HasPrefix(p, "/api/v1/users/"):
+			return 200, answers["GET /groups"]
 		case strings.HasPrefix(p, "/api/v1/inlineHooks/") && strings.HasSuffix(p, "/lifecycle/activate"):
 			return 200, answers["POST /api/v1/inlineHooks/activate"]
 		case strings.HasSuffix(p, "/lifecycle/activate"):
@@ -178,6 +185,20 @@ func TestRequestsMatchOktasOpenAPIDocument(t *testing.T) {
 		"activateUser":             func(c *okta.Client) error { _, _, err := c.ActivateUser(ctx, "00u1", false); return err },
 		"deactivateUser":           func(c *okta.Client) error { _, err := c.DeactivateUser(ctx, "00u1", false); return err },
 		"deleteUser":               func(c *okta.Client) error { _, err := c.DeleteUser(ctx, "00u1", false); return err },
+		"updateUser with hash and manager": func(c *okta.Client) error {
+			_, _, err := c.UpdateUser(ctx, "00u1", okta.UpdateUserRequest{Profile: okta.UserProfile{"managerId": "00u2", "manager": "Jane Doe", "title": nil},
+				Credentials: &okta.UserCredentials{Password: &okta.PasswordCredential{Hash: bcryptHash()}}})
+			return err
+		},
+		"updateUser profile only": func(c *okta.Client) error {
+			_, _, err := c.UpdateUser(ctx, "00u1", okta.UpdateUserRequest{Profile: okta.UserProfile{"department": "Sales"}})
+			return err
+		},
+		"activateUser sendEmail=true": func(c *okta.Client) error { _, _, err := c.ActivateUser(ctx, "00u1", true); return err },
+		"suspendUser":                 func(c *okta.Client) error { _, err := c.SuspendUser(ctx, "00u1"); return err },
+		"unsuspendUser":               func(c *okta.Client) error { _, err := c.UnsuspendUser(ctx, "00u1"); return err },
+		"expirePassword":              func(c *okta.Client) error { _, _, err := c.ExpirePassword(ctx, "00u1"); return err },
+		"listUserGroups":              func(c *okta.Client) error { _, _, err := c.ListUserGroups(ctx, "00u1"); return err },
 		"addGroup": func(c *okta.Client) error {
 			_, _, err := c.CreateGroup(ctx, okta.GroupProfile{Name: "Ferry wave 1", Description: "d"})
 			return err
@@ -285,6 +306,8 @@ var clientPaths = []string{
 	"/api/v1/groups", "/api/v1/groups/{groupId}", "/api/v1/groups/{groupId}/users", "/api/v1/groups/{groupId}/users/{userId}",
 	"/api/v1/meta/schemas/user/{schemaId}", "/api/v1/inlineHooks", "/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate",
 	"/api/v1/groups/{groupId}/apps", "/api/v1/groups/rules",
+	"/api/v1/users/{id}/lifecycle/suspend", "/api/v1/users/{id}/lifecycle/unsuspend", "/api/v1/users/{id}/lifecycle/expire_password",
+	"/api/v1/users/{id}/groups",
 }
 
 var schemaWithBoolUnique = strings.Replace(schemaJSON, `"unique": "UNIQUE_VALIDATED"`, `"unique": true`, 1)

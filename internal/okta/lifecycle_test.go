@@ -209,9 +209,15 @@ func TestLifecycleBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 	ctx := context.Background()
 	profile := okta.UserProfile{"title": "x"}
 	calls := map[string]func() error{
-		"update: empty id":    func() error { _, _, err := c.UpdateUser(ctx, "", okta.UpdateUserRequest{Profile: profile}); return err },
-		"update: blank id":    func() error { _, _, err := c.UpdateUser(ctx, "  ", okta.UpdateUserRequest{Profile: profile}); return err },
-		"update: dot-dot id":  func() error { _, _, err := c.UpdateUser(ctx, "..", okta.UpdateUserRequest{Profile: profile}); return err },
+		"update: empty id": func() error { _, _, err := c.UpdateUser(ctx, "", okta.UpdateUserRequest{Profile: profile}); return err },
+		"update: blank id": func() error {
+			_, _, err := c.UpdateUser(ctx, "  ", okta.UpdateUserRequest{Profile: profile})
+			return err
+		},
+		"update: dot-dot id": func() error {
+			_, _, err := c.UpdateUser(ctx, "..", okta.UpdateUserRequest{Profile: profile})
+			return err
+		},
 		"update: empty body":  func() error { _, _, err := c.UpdateUser(ctx, "00u1", okta.UpdateUserRequest{}); return err },
 		"suspend: empty id":   func() error { _, err := c.SuspendUser(ctx, ""); return err },
 		"suspend: dot id":     func() error { _, err := c.SuspendUser(ctx, "."); return err },
@@ -279,7 +285,11 @@ func TestUpdateUserErrorsNeverShowTheHash(t *testing.T) {
 	if !strings.Contains(texts[0], "[REDACTED]") {
 		t.Errorf("echoed error %q shows no redaction: is the echo working?", texts[0])
 	}
-	if !okta.IsValidation(func() error { org.setAnswer(echo(400, "application/json")); _, _, err := c.UpdateUser(ctx, "00u1", reqs[0]); return err }()) {
+	if !okta.IsValidation(func() error {
+		org.setAnswer(echo(400, "application/json"))
+		_, _, err := c.UpdateUser(ctx, "00u1", reqs[0])
+		return err
+	}()) {
 		t.Error("a 400 E0000001 to an update is not IsValidation")
 	}
 	for _, r := range reqs {

@@ -22,6 +22,8 @@ var servedPaths = []string{
 	"/api/v1/meta/schemas/user/{schemaId}", "/api/v1/inlineHooks", "/api/v1/inlineHooks/{inlineHookId}",
 	"/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate", "/api/v1/inlineHooks/{inlineHookId}/lifecycle/deactivate",
 	"/api/v1/groups/{groupId}/apps", "/api/v1/groups/rules",
+	"/api/v1/users/{id}/lifecycle/suspend", "/api/v1/users/{id}/lifecycle/unsuspend", "/api/v1/users/{id}/lifecycle/expire_password",
+	"/api/v1/users/{id}/groups",
 }
 
 var spec struct {
