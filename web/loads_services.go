@@ -28,6 +28,28 @@ type LoadService interface {
 	WriteFailedCSV(ctx context.Context, runID int64, w io.Writer) error
 	WriteExportJSON(ctx context.Context, runID int64, w io.Writer) error
 	WriteExportCSV(ctx context.Context, runID int64, w io.Writer) error
+
+	// The cut-over (web/cutover*.go).
+	FindCutover(ctx context.Context, projectID, sourceID int64) (*load.CutoverSettings, error)
+	FindCutovers(ctx context.Context, projectID int64) (map[int64]*load.CutoverSettings, error)
+	SaveCutover(ctx context.Context, projectID, sourceID, version int64, in load.CutoverInput) (*load.CutoverSettings, error)
+	SaveLeavers(ctx context.Context, projectID, version int64, leavers string) (load.Settings, error)
+	ImportHierarchy(ctx context.Context, projectID, sourceID int64, r io.Reader, fileName string) (*load.Hierarchy, error)
+	SetFlatten(ctx context.Context, projectID, sourceID int64, flatten bool) error
+	FindHierarchies(ctx context.Context, projectID int64) (map[int64]*load.Hierarchy, error)
+	PlanRefresh(ctx context.Context, projectID int64, in load.NewRefresh) (*load.RefreshPlan, error)
+	StartRefresh(ctx context.Context, projectID int64, in load.NewRefresh) (*load.Run, *load.RefreshPlan, error)
+	PlanWave(ctx context.Context, projectID int64, in load.NewWave) (*load.WavePlan, error)
+	StartWave(ctx context.Context, projectID int64, in load.NewWave) (*load.Run, *load.WavePlan, error)
+	PlanManagers(ctx context.Context, projectID int64, in load.NewManagerPass) (*load.ManagerPlan, error)
+	StartManagerPass(ctx context.Context, projectID int64, in load.NewManagerPass) (*load.Run, *load.ManagerPlan, error)
+	StartReconcile(ctx context.Context, projectID int64, in load.NewReconcile) (*load.Run, error)
+	Differences(ctx context.Context, runID int64) ([]load.Difference, error)
+	MarkCanary(ctx context.Context, projectID, recordID int64, password string) (*load.Canary, error)
+	ListCanaries(ctx context.Context, projectID int64) ([]load.Canary, error)
+	RemoveCanary(ctx context.Context, projectID, id int64) error
+	CanaryChecks(ctx context.Context, runID int64) ([]load.CanaryCheck, error)
+	RecordCanaryResult(ctx context.Context, projectID, runID, canaryID int64, outcome, detail string) error
 }
 
 // LoadRunner works on runs in the console's process (load.Runner).

@@ -138,6 +138,11 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 	if err != nil {
 		return nil, err
 	}
+	// The legacy account status of each source (status.go).
+	cutovers, err := s.FindCutovers(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
 	actor := audit.ActorFrom(ctx)
 	now := s.now().UTC()
 	run := &Run{ProjectID: projectID, Kind: in.Kind, Rung: in.Rung, OrgURL: rep.OrgURL, Sandbox: rep.Sandbox, Mode: in.Mode,
@@ -162,7 +167,7 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 		it.RecordID, it.SourceID = &rid, &sid
 		it.ProfileJSON = jsonString(typedProfile(c.Profile, types))
 		var rec map[string][]string
-		if memberships[c.SourceID] || readings != nil {
+		if memberships[c.SourceID] || readings != nil || cutovers[c.SourceID].readsStatus() {
 			rec = recordAttributes(c)
 		}
 		if memberships[c.SourceID] {
@@ -187,7 +192,12 @@ func (s *Service) create(ctx context.Context, projectID int64, in NewRun, rep *R
 				it.CredentialSealed, it.HashDigest = sealed, digest
 			}
 		}
+		setAccountStatus(&it, cutovers[c.SourceID], rec) // skipped, suspended … (status.go)
 		items = append(items, it)
+	}
+	// Canary accounts (canaries.go) go first.
+	if items, err = s.canariesFirst(ctx, projectID, items); err != nil {
+		return nil, err
 	}
 	if err := s.insertRun(ctx, run, items); err != nil {
 		return nil, err

@@ -679,7 +679,7 @@ func (x *execution) createUser(ctx context.Context, it *Item) result {
 		err := x.send(ctx, bucketUsers, func(ctx context.Context) (okta.Response, error) {
 			sent = true
 			it.Attempts++
-			u, res, err := x.client.CreateUser(ctx, body, okta.CreateUserOptions{Activate: x.run.Activate})
+			u, res, err := x.client.CreateUser(ctx, body, x.createOptions(it)) // status.go: nextLogin
 			user = u
 			return res, err
 		})
@@ -822,7 +822,9 @@ func (x *execution) created(ctx context.Context, it *Item, userID string, groupI
 			break
 		}
 	}
-	return r
+	// The legacy account status (status.go): suspend, deactivate or
+	// expire the password of the user just created (safe to repeat).
+	return x.applyStatusAtCreate(ctx, it, r)
 }
 
 // sentState is what Ferry sent for a user it created, kept as its
@@ -1050,12 +1052,21 @@ func (x *execution) cancelRest(ctx context.Context) {
 		var batch []result
 		for i := range items {
 			it := &items[i]
-			found, r, ok := x.lookUp(ctx, it)
-			if !ok {
-				return
-			}
-			if !found {
-				r = result{state: StateSkipped, code: "FERRY_CANCELLED", summary: "The run was cancelled before this user was created."}
+			var r result
+			if it.Action == ActionCreate || it.Action == "" {
+				found, looked, ok := x.lookUp(ctx, it)
+				if !ok {
+					return
+				}
+				r = looked
+				if !found {
+					r = result{state: StateSkipped, code: "FERRY_CANCELLED", summary: "The run was cancelled before this user was created."}
+				}
+			} else {
+				// Not a create: what became of it is the user's state in
+				// Okta, which a reconciliation reads; nothing is guessed.
+				r = result{state: StateSkipped, code: "FERRY_CANCELLED",
+					summary: "The run was cancelled while a request for this user may have been in flight: a reconciliation shows where the user stands."}
 			}
 			r.item = it
 			batch = append(batch, r)

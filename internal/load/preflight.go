@@ -165,7 +165,11 @@ func (s *Service) Preflight(ctx context.Context, projectID int64, in NewRun) (*R
 			if ferr != nil {
 				return nil, ferr
 			}
-			sel.Candidates = sample(sel.Candidates, settings.Ladder[in.Rung-1], in.Population.Priority, facts)
+			canaries, cerr := s.canaryMap(ctx, projectID)
+			if cerr != nil {
+				return nil, cerr
+			}
+			sel.Candidates = withCanaries(sel.Candidates, sample(sel.Candidates, settings.Ladder[in.Rung-1], in.Population.Priority, facts), canaries)
 			sel.AlreadyLoaded = 0
 		}
 	}
@@ -234,6 +238,35 @@ func (s *Service) Preflight(ctx context.Context, projectID int64, in NewRun) (*R
 		s.estimate(ctx, client, in, rep)
 	}
 	return rep, nil
+}
+
+// withCanaries puts the canary accounts not loaded yet into a test batch's
+// sample (in place of the last others, so that the batch keeps its size):
+// every batch proves the hash conversion.
+func withCanaries(all, picked []candidate, canaries map[canaryKey]Canary) []candidate {
+	if len(canaries) == 0 {
+		return picked
+	}
+	in := map[int64]bool{}
+	var canaryPicks, others []candidate
+	for _, c := range picked {
+		in[c.RecordID] = true
+		if _, ok := canaries[canaryKey{c.SourceID, c.SourceKey}]; ok {
+			canaryPicks = append(canaryPicks, c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	for _, c := range all {
+		if _, ok := canaries[canaryKey{c.SourceID, c.SourceKey}]; ok && !in[c.RecordID] && c.LoadedBy == 0 {
+			canaryPicks = append(canaryPicks, c)
+		}
+	}
+	keep := max(len(picked)-len(canaryPicks), 0)
+	if keep < len(others) {
+		others = others[:keep]
+	}
+	return append(canaryPicks, others...)
 }
 
 func isPreviewOrg(orgURL string) bool {
