@@ -60,6 +60,13 @@ Usage:
                                                    load valid staged users into Okta (pre-flight first; docs/loads.md)
   ferry load --resume RUN                          resume a paused, failed or interrupted load
   ferry rollback --run RUN --confirm PROJECT-NAME  export, then deactivate and delete the users a run created
+  ferry refresh --project NAME                     at cut-over: update changed profiles and hashes, create joiners, handle leavers
+  ferry activate --project NAME --wave NAME [--source NAME] [--user-type NAME] [--subgroup ATTR=VALUE]
+                                                   activate staged users in a wave
+  ferry managers --project NAME                    set managerId and manager from the sources' references
+  ferry reconcile --project NAME [--run N]         read back the users Ferry created and list the differences
+  ferry groups import --project NAME --source NAME [--flatten] FILE
+                                                   import a source's nested group hierarchy
   ferry version                                    print the version
 
 Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
@@ -107,6 +114,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return loadCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "rollback":
 		return rollbackCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "refresh":
+		return refreshCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "activate":
+		return activateCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "managers":
+		return managersCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "reconcile":
+		return reconcileCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "groups":
+		return groupsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ferry", version)
 		return nil
