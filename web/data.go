@@ -713,6 +713,7 @@ func (s *Server) renderEditRecord(c echo.Context, status int, rec *staging.Stage
 	if err := s.fillProfile(c, rec, ex, mk, &v); err != nil {
 		return err
 	}
+	v.Canary = canaryMarkView(c, rec.ID)
 	return s.render(c, status, templates.EditRecordPage(s.chrome(c, "Fix a record", sectionData), v))
 }
 

@@ -35,7 +35,7 @@ func TestRehearsalOfTheCutOver(t *testing.T) {
 		{"bob@example.com", "Bob", dn("Boss"), "Bob-Passw0rd"},
 		{"cat@example.com", "Cat", dn("Ann"), "Cat-Passw0rd"},
 		{"dan@example.com", "Dan", dn("Nobody Here"), "Dan-Passw0rd"}, // resolves to nobody
-		{"eve@example.com", "Eve", dn("Boss"), "Eve-Passw0rd"},       // leaves before the cut-over
+		{"eve@example.com", "Eve", dn("Boss"), "Eve-Passw0rd"},        // leaves before the cut-over
 	}
 	records := map[string]int64{}
 	addPerson := func(login, cn, manager, password string) int64 {
@@ -83,8 +83,8 @@ func TestRehearsalOfTheCutOver(t *testing.T) {
 	newHash, _ := json.Marshal(map[string][]string{"mail": {"cat@example.com"}, "dn": {dn("Cat")}, "manager": {dn("Ann")},
 		"userPassword": {bcryptOf(t, "Cat-New-Passw0rd")}})
 	f.exec(`UPDATE staged_records SET attributes_json = ? WHERE id = ?`, string(newHash), records["cat@example.com"]) // a changed hash
-	addPerson("joe@example.com", "Joe", dn("Boss"), "Joe-Passw0rd")                                                  // a joiner
-	f.exec(`DELETE FROM staged_profiles WHERE record_id = ?`, records["eve@example.com"])                           // a leaver
+	addPerson("joe@example.com", "Joe", dn("Boss"), "Joe-Passw0rd")                                                   // a joiner
+	f.exec(`DELETE FROM staged_profiles WHERE record_id = ?`, records["eve@example.com"])                             // a leaver
 	f.exec(`DELETE FROM staged_records WHERE id = ?`, records["eve@example.com"])
 
 	// 3. The refresh at cut-over.
