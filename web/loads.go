@@ -258,7 +258,7 @@ func (s *Server) runsWithFailures(ctx context.Context, projectID int64) ([]faile
 // instead of the console's general one, so that an oversized list is
 // answered with a message next to the field.
 var loadFormRoutes = map[string]bool{"/projects/:pid/loads/preflight": true, "/projects/:pid/loads": true,
-	"/projects/:pid/loads/attributes/:name": true}
+	"/projects/:pid/loads/attributes/:name": true, "/projects/:pid/cutover/waves/plan": true, "/projects/:pid/cutover/waves": true}
 
 func isLoadFormRoute(c echo.Context) bool {
 	return c.Request().Method == http.MethodPost && loadFormRoutes[c.Path()]
@@ -578,6 +578,12 @@ func (s *Server) progressView(c echo.Context, r *load.Run) (templates.LoadProgre
 }
 
 func (s *Server) runPage(c echo.Context) error {
+	return s.renderRunPage(c, http.StatusOK, 0, nil)
+}
+
+// renderRunPage shows a run; canaryForm, when set, is the refused result
+// form of canary canaryID (cutover.go).
+func (s *Server) renderRunPage(c echo.Context, status int, canaryID int64, canaryForm *templates.Form) error {
 	ctx := c.Request().Context()
 	r, err := s.pathRun(c)
 	if err != nil {
@@ -613,14 +619,21 @@ func (s *Server) runPage(c echo.Context) error {
 				return err
 			}
 		}
-		v.Items = append(v.Items, templates.LoadItemRow{Item: it, Login: login})
+		row := templates.LoadItemRow{Item: it, Login: login}
+		if cutoverKind(r.Kind) {
+			row.Detail = itemDetail(it, v.CanPII)
+		}
+		v.Items = append(v.Items, row)
+	}
+	if v.Cutover, err = s.cutoverRunView(c, r, canaryID, canaryForm); err != nil {
+		return err
 	}
 	if r.TargetRunID != nil {
 		if t, err := s.loads.FindRun(ctx, r.ProjectID, *r.TargetRunID); err == nil {
 			v.Target = t
 		}
 	}
-	return s.renderPage(c, templates.LoadRunPage(s.chrome(c, r.Label(), sectionLoads), v))
+	return s.render(c, status, templates.LoadRunPage(s.chrome(c, r.Label(), sectionLoads), v))
 }
 
 // runProgress answers the live part of a run's page alone (polled).

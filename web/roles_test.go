@@ -261,6 +261,8 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 			if i+1 < len(segs) && strings.HasPrefix(segs[i+1], "export.") {
 				segs[i] = fmt.Sprint(w.rollbackRun.ID)
 			}
+		case s == ":cid": // no canary: the role world's source has no password settings to mark one
+			segs[i] = "999999"
 		case s == ":name": // a custom attribute the matrix does not have: refused before Okta is asked
 			segs[i] = "notAnAttribute"
 		case s == ":id":
@@ -732,6 +734,40 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/loads/:rid/rollback":    {rule: run, status: 422, form: rollbackForm},
 		"GET /projects/:pid/rollback":                {rule: run, status: 200, query: sourceQuery},
 		"POST /projects/:pid/rollback":               {rule: run, status: 422, query: sourceQuery, form: rollbackForm},
+
+		// The cut-over. The plans ask the role world's unreachable org (their
+		// checks say so); the starts are sent without a pace (422); the role
+		// world has no canary (404) and its source no password settings, so
+		// marking its record as a canary is refused (422).
+		"GET /projects/:pid/cutover": {rule: read, status: 200},
+		"POST /projects/:pid/cutover/leavers": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"leavers": {load.LeaversDeactivate}}
+		})},
+		"GET /projects/:pid/cutover/sources/:sid": {rule: read, status: 200},
+		"POST /projects/:pid/cutover/sources/:sid": {rule: sourceEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"status_attribute": {"accountStatus"}, "disabled_values": {"disabled\nDISABLED"}}
+		})},
+		"POST /projects/:pid/cutover/sources/:sid/hierarchy": {rule: sourceEdit, status: 303, audited: true,
+			upload: func(*roleWorld) (string, string) { return "groups.csv", "group,parent\r\nSales,Staff\r\n" }},
+		"POST /projects/:pid/cutover/sources/:sid/flatten": {rule: sourceEdit, status: 422, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"flatten": {"true"}}
+		})},
+		"GET /projects/:pid/cutover/refresh":               {rule: run, status: 200},
+		"POST /projects/:pid/cutover/refresh":              {rule: run, status: 422},
+		"GET /projects/:pid/cutover/waves/new":             {rule: run, status: 200},
+		"POST /projects/:pid/cutover/waves/plan":           {rule: run, status: 422},
+		"POST /projects/:pid/cutover/waves":                {rule: run, status: 422},
+		"GET /projects/:pid/cutover/managers":              {rule: run, status: 200},
+		"POST /projects/:pid/cutover/managers":             {rule: run, status: 422},
+		"POST /projects/:pid/cutover/reconcile":            {rule: run, status: 422},
+		"GET /projects/:pid/cutover/canaries/:cid/remove":  {rule: run, status: 404},
+		"POST /projects/:pid/cutover/canaries/:cid/remove": {rule: run, status: 404},
+		"POST /projects/:pid/loads/:rid/canaries/:cid": {rule: run, status: 404, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"outcome": {load.CanaryPassed}}
+		})},
+		"POST /projects/:pid/cutover/canaries": {rule: run, status: 422, form: form(func(w *roleWorld, _ *auth.Account) url.Values {
+			return url.Values{"record": {fmt.Sprint(w.record.ID)}, "password": {"Canary-pass-1"}}
+		})},
 	}
 }
 

@@ -21,7 +21,8 @@ func (s *Server) routes() {
 		// Spreadsheet uploads have their own, larger limit (see readUpload);
 		// extract uploads theirs, applied as they stream (see uploadExtract).
 		Skipper: func(c echo.Context) bool {
-			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute || c.Path() == apiUploadRoute || isLoadFormRoute(c)
+			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute || c.Path() == apiUploadRoute || isLoadFormRoute(c) ||
+				c.Path() == hierarchyRoute
 		},
 	}), loadFormBodyLimit, s.session, s.csrf())
 
@@ -196,6 +197,33 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/loads/:rid/rollback", s.startRollback, inProject(auth.PermRun))
 	r("GET", "/projects/:pid/rollback", s.rollbackForm, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/rollback", s.startRollback, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/loads/:rid/canaries/:cid", s.recordCanaryResult, inProject(auth.PermRun))
+
+	// The cut-over (web/cutover*.go). Reading the page and a source's
+	// settings is PermProjectRead. A source's cut-over settings and its group
+	// hierarchy are part of the source's description, so PermSourceEdit, as
+	// its credentials settings. The plans (which ask Okta), starting a
+	// refresh, a wave, the manager pass or a reconciliation, the leaver
+	// policy (a load setting, as the ladder), marking, removing canaries and
+	// recording their results by hand are PermRun: the engineers who run
+	// the loads run the cut-over.
+	r("GET", "/projects/:pid/cutover", s.cutoverPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/cutover/leavers", s.saveLeavers, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/cutover/sources/:sid", s.cutoverSourceForm, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/cutover/sources/:sid", s.saveCutoverSource, inProject(auth.PermSourceEdit))
+	r("POST", hierarchyRoute, s.importHierarchy, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/cutover/sources/:sid/flatten", s.setFlatten, inProject(auth.PermSourceEdit))
+	r("GET", "/projects/:pid/cutover/refresh", s.refreshPlan, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/refresh", s.startRefresh, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/cutover/waves/new", s.newWaveForm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/waves/plan", s.planWave, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/waves", s.startWave, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/cutover/managers", s.managersPlan, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/managers", s.startManagers, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/reconcile", s.startReconcile, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/canaries", s.markCanary, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/cutover/canaries/:cid/remove", s.removeCanaryConfirm, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/cutover/canaries/:cid/remove", s.removeCanary, inProject(auth.PermRun))
 
 	// JSON API: personal API tokens only, never cookies.
 	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }

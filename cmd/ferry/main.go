@@ -67,6 +67,9 @@ Usage:
   ferry reconcile --project NAME [--run N]         read back the users Ferry created and list the differences
   ferry groups import --project NAME --source NAME [--flatten] FILE
                                                    import a source's nested group hierarchy
+  ferry plan export --project NAME [--out FILE]    write the whole plan as one JSON file (docs/plan.md)
+  ferry plan import [--name NEW-NAME] [--lead EMAIL] FILE
+                                                   create a new project from a plan file
   ferry version                                    print the version
 
 Configuration comes from flags and FERRY_* environment variables; see docs/configuration.md.
@@ -124,6 +127,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reconcileCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "groups":
 		return groupsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "plan":
+		return planCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ferry", version)
 		return nil

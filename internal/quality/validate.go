@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"os"
+	"time"
 	"slices"
 	"strings"
 
@@ -127,10 +129,14 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 	// Pages are written several at a time: every commit rewrites the pages
 	// of the login index it touched, and keys arrive in random order.
 	var pending pageResult
+	var flushDur time.Duration
+	defer func() { fmt.Fprintf(os.Stderr, "TRACE flush %s read %s\n", flushDur, readDur) }()
 	flush := func() error {
 		if len(pending.profiles) == 0 && len(pending.occurrences) == 0 && pending.records == 0 {
 			return nil
 		}
+		t0 := time.Now()
+		defer func() { flushDur += time.Since(t0) }()
 		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
 			if err := s.records.WriteProfiles(ctx, tx, pending.profiles); err != nil {
 				return err
@@ -148,6 +154,7 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		}
 		return nil
 	}
+	tStart := time.Now()
 	var removeKeys, addKeys []staging.KeyEntry
 	err = s.checkPages(ctx, run.ID, extracts, rules, func(res pageResult) error {
 		removeKeys = append(removeKeys, res.removeKeys...)
@@ -165,9 +172,12 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 	if err == nil {
 		err = flush()
 	}
+	tPages := time.Now()
 	if err == nil {
 		err = s.records.ReplaceKeys(ctx, removeKeys, addKeys)
 	}
+	tKeys := time.Now()
+	defer func() { fmt.Fprintf(os.Stderr, "TRACE pages %s keys %s dups+final %s\n", tPages.Sub(tStart), tKeys.Sub(tPages), time.Since(tKeys)) }()
 	if err != nil {
 		return fail(err)
 	}
@@ -470,6 +480,8 @@ func (s *Service) checkPages(ctx context.Context, runID int64, extracts []stagin
 	return ctx.Err()
 }
 
+var readDur time.Duration
+
 func (s *Service) readPages(ctx context.Context, runID int64, extracts []staging.Extract, tasks chan<- pageTask, ordered chan<- chan pageResult) error {
 	for i := range extracts {
 		ex := &extracts[i]
@@ -478,7 +490,9 @@ func (s *Service) readPages(ctx context.Context, runID int64, extracts []staging
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			t0 := time.Now()
 			page, err := s.records.ReadForValidation(ctx, ex.ID, after, pageSize)
+			readDur += time.Since(t0)
 			if err != nil {
 				return err
 			}
