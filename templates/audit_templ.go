@@ -37,7 +37,7 @@ func entityTypes() []Choice {
 		{"custom_attribute", "Custom attribute"}, {"profile_settings", "Profile settings"}, {"pii_review", "PII decision"},
 		{"pii_signoff", "PII sign-off"}, {"extract", "Extract"}, {"staged_record", "Staged record"}, {"validation_run", "Validation"},
 		{"remediation_task", "Remediation task"}, {"job", "Background job"}, {"okta_org", "Okta org"},
-		{"password_settings", "Password settings"}, {"defect", "Defect"}, {"demo_data", "Demo data"}, {"account", "Account"}, {"api_token", "API token"},
+		{"password_settings", "Password settings"}, {"defect", "Defect"}, {"plan_version", "Plan version"}, {"plan_signature", "Plan signature"}, {"demo_data", "Demo data"}, {"account", "Account"}, {"api_token", "API token"},
 	}
 }
 

@@ -106,10 +106,30 @@ func (s *Server) renderCutover(c echo.Context, status int, leavers, reconcile te
 			}
 			v.Waves = append(v.Waves, templates.CutoverRunRow{Run: *r, Counts: counts})
 		}
+		// What is still STAGED, by the runs' own counts: created STAGED by
+		// loads, test batches and refreshes, less those activated by waves
+		// and removed by rollbacks.
+		switch {
+		case (r.Kind == load.KindLoad || r.Kind == load.KindTestBatch || r.Kind == load.KindRefresh) && !r.Activate:
+			counts, err := s.loads.CountItems(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			v.StillStaged += counts.Of(load.StateCreated)
+		case r.Kind == load.KindRollback:
+			counts, err := s.loads.CountItems(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			v.StillStaged -= counts.Of(load.StateRemoved) + counts.Of(load.StateDeactivated)
+		case r.Kind == load.KindActivate:
+			v.StillStaged -= v.Waves[len(v.Waves)-1].Counts.Of(load.StateActivated)
+		}
 		if r.Kind != load.KindRollback && r.Kind != load.KindReconcile && !r.Active() {
 			v.TargetRuns = append(v.TargetRuns, templates.Option{Value: strconv.FormatInt(r.ID, 10), Label: r.Label()})
 		}
 	}
+	v.StillStaged = max(v.StillStaged, 0)
 	if conn, err := s.orgs.Find(ctx, p.ID); err != nil {
 		return err
 	} else if conn != nil {

@@ -58,7 +58,7 @@ func (s *Server) renderCutoverSource(c echo.Context, status int, src *plan.Sourc
 		return err
 	}
 	v := templates.CutoverSourceView{Source: *src, Form: form, HierarchyForm: hierarchyForm, Hierarchy: hs[src.ID],
-		CanEdit: can(c, auth.PermSourceEdit), MaxUploadMB: s.opts.MaxUploadBytes >> 20}
+		CanEdit: can(c, auth.PermSourceEdit), MaxUpload: sizeLabel(s.opts.MaxUploadBytes)}
 	return s.render(c, status, templates.CutoverSourcePage(s.chrome(c, "Cut-over settings of "+src.Name, sectionCutover), v))
 }
 
@@ -133,12 +133,12 @@ func (s *Server) importHierarchy(c echo.Context) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return failed(fmt.Sprintf("The file is larger than %d MB.", limit>>20))
+			return failed("The file is larger than " + sizeLabel(limit) + ".")
 		}
 		return failed("Choose an LDIF or CSV file of the source's groups.")
 	}
 	if fh.Size > limit {
-		return failed(fmt.Sprintf("The file is larger than %d MB.", limit>>20))
+		return failed("The file is larger than " + sizeLabel(limit) + ".")
 	}
 	if fh.Size == 0 {
 		return failed("The file is empty: give an LDIF of groups (dn, cn, memberOf) or a CSV with the columns group and parent.")
@@ -203,4 +203,15 @@ func (s *Server) renderFlattenFailed(c echo.Context, src *plan.Source, form temp
 		return err
 	}
 	return s.renderCutoverSource(c, http.StatusUnprocessableEntity, src, cutoverForm(st), form)
+}
+
+// sizeLabel says a size limit as people read it: "10 MB", "4 KB".
+func sizeLabel(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MB"
+	}
+	if n >= 1<<10 {
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }

@@ -29,6 +29,21 @@ const canaryPassword = "Canary-Horse-42!"
 // userPassword, sets the source's password settings and validates them.
 func (w *loadWorld) stageWithHashes(t *testing.T, n int) {
 	t.Helper()
+	src, err := w.app.Plan.UpdateSource(asActor(w.lead), w.p.ID, w.src.ID, w.src.Version, plan.SourceInput{MigrateCredentials: pval(plan.DecisionYes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.src = src
+	if _, err := w.app.Creds.Save(asActor(w.lead), w.p.ID, w.src.ID, 0, credentials.Input{Attribute: "userPassword"}); err != nil {
+		t.Fatal(err)
+	}
+	w.stageHashCSV(t, n, "")
+}
+
+// stageHashCSV stages the people again (user03 renamed when rename is
+// set: a change at the source) and validates them.
+func (w *loadWorld) stageHashCSV(t *testing.T, n int, rename string) {
+	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte(canaryPassword), 4)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +51,11 @@ func (w *loadWorld) stageWithHashes(t *testing.T, n int) {
 	var csv strings.Builder
 	csv.WriteString("employeeID,mail,givenName,sn,c,userPassword\r\n")
 	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&csv, "E%d,user%02d@example.com,User%d,Tester,GB,%s\r\n", i, i, i, hash)
+		given := fmt.Sprintf("User%d", i)
+		if i == 3 && rename != "" {
+			given = rename
+		}
+		fmt.Fprintf(&csv, "E%d,user%02d@example.com,%s,Tester,GB,%s\r\n", i, i, given, hash)
 	}
 	ctx := asActor(w.engineer)
 	r, format, err := staging.OpenReader(strings.NewReader(csv.String()), "")
@@ -44,14 +63,6 @@ func (w *loadWorld) stageWithHashes(t *testing.T, n int) {
 		t.Fatal(err)
 	}
 	if _, err := w.app.Staging.Stage(ctx, w.p.ID, w.src.ID, r, staging.Meta{FileName: "hr.csv", Format: format}, nil); err != nil {
-		t.Fatal(err)
-	}
-	src, err := w.app.Plan.UpdateSource(asActor(w.lead), w.p.ID, w.src.ID, w.src.Version, plan.SourceInput{MigrateCredentials: pval(plan.DecisionYes)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.src = src
-	if _, err := w.app.Creds.Save(asActor(w.lead), w.p.ID, w.src.ID, 0, credentials.Input{Attribute: "userPassword"}); err != nil {
 		t.Fatal(err)
 	}
 	w.app.Clock.Advance(time.Minute)
@@ -274,7 +285,7 @@ func TestGroupHierarchyImportAndFlatten(t *testing.T) {
 		t.Errorf("flatten without a hierarchy: %d", res.StatusCode)
 	}
 	for name, tc := range map[string]struct{ file, content, want string }{
-		"an oversized file": {"groups.csv", "group,parent\n" + strings.Repeat("Sales,Staff\n", 500), "larger than 0 MB"},
+		"an oversized file": {"groups.csv", "group,parent\n" + strings.Repeat("Sales,Staff\n", 500), "larger than 4 KB"},
 		"an empty file":     {"groups.csv", "", "empty"},
 		"a picture":         {"logo.png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ""},
 		"a CSV of people":   {"people.csv", "employeeID,mail\nE1,a@example.com\n", ""},
@@ -543,21 +554,33 @@ func TestAWavePlannedAndStartedRunsToDone(t *testing.T) {
 	if got := text(doc.Find("#waves")); !strings.Contains(got, "Wave 1") || !strings.Contains(got, "done") {
 		t.Errorf("the waves on the overview: %s", got)
 	}
+	if got := text(doc.Find("#still-staged")); !strings.Contains(got, "6 users still STAGED") {
+		t.Errorf("the overview does not say who is still to activate: %q", got)
+	}
 	if strings.Contains(w.app.Logs.String(), canaryPassword) {
 		t.Error("the canary's password is in the log")
 	}
 
-	// A refresh: nothing changed at the source.
+	// A refresh: nothing changed at the source yet, then one person renamed.
+	doc = w.asEngineer.get(w.path("/cutover/refresh")).doc(t)
+	if _, ok := doc.Find("#start").Attr("disabled"); !ok || doc.Find("#refresh-nothing").Length() != 1 {
+		t.Errorf("a refresh with nothing to do may start: %s", text(doc.Find("#refresh-plan")))
+	}
+	w.stageHashCSV(t, 12, "Renamed")
 	res = w.asEngineer.get(w.path("/cutover/refresh"))
 	doc = res.doc(t)
-	if res.StatusCode != http.StatusOK || text(doc.Find("#refresh-unchanged")) == "" {
-		t.Fatalf("refresh plan: %d: %s", res.StatusCode, text(doc.Find("main")))
+	if res.StatusCode != http.StatusOK || text(doc.Find("#refresh-profiles")) != "1" {
+		t.Fatalf("refresh plan: %d: %s", res.StatusCode, text(doc.Find("#refresh-plan")))
 	}
-	if _, ok := doc.Find("#start").Attr("disabled"); !ok {
-		rid := w.runIDFrom(t, w.asEngineer.post(w.path("/cutover/refresh"), url.Values{"max_in_flight": {"5"}, "rate_share": {"50"}}))
-		if r := w.waitRun(t, rid); r.Status != load.StatusDone || r.Kind != load.KindRefresh {
-			t.Errorf("refresh: %s %s", r.Status, r.Message)
-		}
+	if got := text(doc.Find("#refresh-leavers")); !strings.Contains(got, "Leave them and report") {
+		t.Errorf("the leaver policy is not said: %q", got)
+	}
+	rid := w.runIDFrom(t, w.asEngineer.post(w.path("/cutover/refresh"), url.Values{"max_in_flight": {"5"}, "rate_share": {"50"}}))
+	if r := w.waitRun(t, rid); r.Status != load.StatusDone || r.Kind != load.KindRefresh {
+		t.Errorf("refresh: %s %s", r.Status, r.Message)
+	}
+	if got := text(w.asEngineer.get(w.path(fmt.Sprintf("/loads/%d", rid))).doc(t).Find("#run-items")); !strings.Contains(got, "changed: firstName") {
+		t.Errorf("the refresh's items do not say what changed: %.300s", got)
 	}
 	// The manager pass: no source has a manager attribute.
 	res = w.asEngineer.get(w.path("/cutover/managers"))
@@ -565,7 +588,7 @@ func TestAWavePlannedAndStartedRunsToDone(t *testing.T) {
 		t.Errorf("manager plan: %d: %s", res.StatusCode, text(doc.Find("main")))
 	}
 	// A reconciliation of the STAGED load.
-	rid := w.runIDFrom(t, w.asEngineer.post(w.path("/cutover/reconcile"), url.Values{"target_run": {fmt.Sprint(staged.ID)},
+	rid = w.runIDFrom(t, w.asEngineer.post(w.path("/cutover/reconcile"), url.Values{"target_run": {fmt.Sprint(staged.ID)},
 		"max_in_flight": {"5"}, "rate_share": {"50"}}))
 	if r := w.waitRun(t, rid); r.Status != load.StatusDone || r.Kind != load.KindReconcile {
 		t.Fatalf("reconciliation: %s %s", r.Status, r.Message)

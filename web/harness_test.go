@@ -27,6 +27,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/plandoc"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
@@ -63,9 +64,11 @@ type testApp struct {
 	// LoadRunner works on them as the console's process does.
 	Loads      *load.Service
 	LoadRunner *load.Runner
-	Server     *web.Server
-	HTTP       *httptest.Server
-	Logs       *bytes.Buffer
+	// Versions keeps the frozen plan versions (see documents_test.go).
+	Versions *plandoc.VersionService
+	Server   *web.Server
+	HTTP     *httptest.Server
+	Logs     *bytes.Buffer
 }
 
 const testPassword = "correct horse battery staple"
@@ -111,13 +114,14 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	loadRunner := load.NewRunner(loadsSvc, logger)
 	// Before the database closes: the runs still being worked on stop.
 	t.Cleanup(loadRunner.Stop)
+	documents := testDocuments(d, clock, planSvc, schemaSvc, mappingSvc, privacySvc, credsSvc, loadsSvc, defectsSvc, qualitySvc, orgsSvc)
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
 		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,
-		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner}, assets, logger, opts)
+		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Documents: documents}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Server: srv, HTTP: hs, Logs: logs}
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Versions: documents.Versions.(*plandoc.VersionService), Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

@@ -265,6 +265,14 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 			segs[i] = "999999"
 		case s == ":name": // a custom attribute the matrix does not have: refused before Okta is asked
 			segs[i] = "notAnAttribute"
+		case s == ":number": // a plan version, frozen on first use
+			n, err := w.ensureVersion()
+			if err != nil {
+				return "", err
+			}
+			segs[i] = fmt.Sprint(n)
+		case s == ":doc":
+			segs[i] = "migration-plan.pdf"
 		case s == ":id":
 			var id int64
 			switch segs[i-1] {
@@ -765,6 +773,17 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/loads/:rid/canaries/:cid": {rule: run, status: 404, form: form(func(*roleWorld, *auth.Account) url.Values {
 			return url.Values{"outcome": {load.CanaryPassed}}
 		})},
+		// Documents and plan versions. Freezing and signing change something
+		// (audited); each signing route admits only its role's holders.
+		"GET /projects/:pid/documents":                       {rule: read, status: 200},
+		"GET /projects/:pid/documents/compare":               {rule: read, status: 200},
+		"GET /projects/:pid/documents/live/:doc":             {rule: read, status: 200},
+		"GET /projects/:pid/documents/versions/:number/:doc": {rule: read, status: 200},
+		"POST /projects/:pid/documents/versions": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"note": {"For the legal review"}}
+		})},
+		"POST /projects/:pid/documents/versions/:number/sign/lead":  {rule: planEdit, status: 303, audited: true},
+		"POST /projects/:pid/documents/versions/:number/sign/legal": {rule: privacyReview, status: 303, audited: true},
 		"POST /projects/:pid/cutover/canaries": {rule: run, status: 422, form: form(func(w *roleWorld, _ *auth.Account) url.Values {
 			return url.Values{"record": {fmt.Sprint(w.record.ID)}, "password": {"Canary-pass-1"}}
 		})},

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/ferry-migrate/ferry/internal/auth"
+	"github.com/ferry-migrate/ferry/internal/plandoc"
 )
 
 // routes registers every route of the console and the API, each with the
@@ -224,6 +225,22 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/cutover/canaries", s.markCanary, inProject(auth.PermRun))
 	r("GET", "/projects/:pid/cutover/canaries/:cid/remove", s.removeCanaryConfirm, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/cutover/canaries/:cid/remove", s.removeCanary, inProject(auth.PermRun))
+
+	// The plan documents and the frozen plan versions (web/documents.go).
+	// Reading and downloading are PermProjectRead: the documents hold the
+	// plan, and the PII register lists fields and decisions, never values.
+	// Freezing a version is PermRun: the engineers hand out the plan
+	// documents, and a version is what they hand out; the lead and the legal
+	// reviewer then sign it, so that who freezes is not who signs. Signing is
+	// personal: as lead with the lead's PermPlanEdit, as legal with the
+	// legal reviewer's PermPrivacyReview (the handler checks the role too).
+	r("GET", "/projects/:pid/documents", s.documentsPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/documents/compare", s.comparePage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/documents/live/:doc", s.downloadLive, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/documents/versions", s.freezeVersion, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/documents/versions/:number/:doc", s.downloadVersion, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/documents/versions/:number/sign/lead", s.signVersion(plandoc.RoleLead), inProject(auth.PermPlanEdit))
+	r("POST", "/projects/:pid/documents/versions/:number/sign/legal", s.signVersion(plandoc.RoleLegal), inProject(auth.PermPrivacyReview))
 
 	// JSON API: personal API tokens only, never cookies.
 	api := func(method, path string, h echo.HandlerFunc, a access) { r(method, "/api/v1"+path, h, a.forAPI()) }

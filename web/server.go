@@ -132,6 +132,8 @@ type Services struct {
 	// them in this process.
 	Loads      LoadService
 	LoadRunner LoadRunner
+	// Documents are the plan versions and the facts the plan documents show.
+	Documents Documents
 }
 
 // Server is the console's HTTP server.
@@ -153,9 +155,11 @@ type Server struct {
 	defects DefectService
 	loads   LoadService
 	runner  LoadRunner
-	assets  *static.Assets
-	log     *slog.Logger
-	opts    Options
+	// documents makes the plan documents and keeps the plan versions.
+	documents Documents
+	assets    *static.Assets
+	log       *slog.Logger
+	opts      Options
 	// access records the access rule of every route, keyed "METHOD path".
 	access map[string]access
 }
@@ -178,7 +182,7 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 		opts.DataDir = filepath.Join(os.TempDir(), "ferry")
 	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, documents: svc.Documents, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

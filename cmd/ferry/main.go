@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +34,8 @@ import (
 	"github.com/ferry-migrate/ferry/internal/mapping"
 	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
+	"github.com/ferry-migrate/ferry/internal/plandoc"
+	"github.com/ferry-migrate/ferry/internal/plandoc/docs"
 	"github.com/ferry-migrate/ferry/internal/privacy"
 	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/schema"
@@ -194,6 +197,26 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 		defects: defectsSvc, loads: loadsSvc}, nil
 }
 
+// documents are the plan versions and the facts the plan documents show:
+// a version freezes the plan as Build reads it and the facts as
+// GatherFacts reads them.
+func (a *app) documents() web.Documents {
+	factServices := docs.FactServices{Plan: a.plan, Quality: a.quality, Load: a.loads, Defects: a.defects, Gate: a.privacy, Orgs: a.orgs}
+	gather := func(ctx context.Context, projectID int64) (*docs.Facts, error) {
+		return docs.GatherFacts(ctx, factServices, projectID)
+	}
+	versions := plandoc.NewVersionService(a.db, func(ctx context.Context, projectID int64) (*plandoc.Plan, error) {
+		return plandoc.Build(ctx, a.planServices(), projectID)
+	}, func(ctx context.Context, projectID int64) ([]byte, error) {
+		f, err := gather(ctx, projectID)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(f)
+	}, nil)
+	return web.Documents{Versions: versions, Facts: gather}
+}
+
 // defectLog records a run's failures in the project's defect log, one
 // defect per error code: Okta's codes are Okta defects, Ferry's own
 // (transport failures, unimportable hashes) "other".
@@ -284,7 +307,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	demoData.sandbox, demoData.checker = sandbox, checker
 	srv := web.New(web.Services{Auth: demoData.authService(), Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
 		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner, Orgs: a.orgs, OrgChecker: checker,
-		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner}, assets, a.log, web.Options{
+		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner, Documents: a.documents()}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
 		DataDir: cfg.DataDir,
 	})

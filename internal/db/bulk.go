@@ -62,7 +62,17 @@ type Bulk struct {
 	Columns []string
 	// Suffix follows the VALUES list, for instance an ON CONFLICT clause.
 	Suffix string
+	// Text, parallel to Columns (or nil), marks the text columns whose
+	// values may be given as []byte. The SQLite driver copies every string
+	// it binds into a new []byte before SQLite copies it again; a []byte it
+	// binds as it is, as a BLOB, which the statement casts back to TEXT (the
+	// same bytes, stored with the column's type). On PostgreSQL such values
+	// are sent as strings.
+	Text []bool
 }
+
+// textParam is the placeholder of a Text column on SQLite.
+const textParam = "CAST(? AS TEXT)"
 
 // bulkRows keeps every statement far below both engines' parameter limits
 // (32,766 on SQLite, 65,535 on PostgreSQL) for tables of up to 300 columns.
@@ -75,7 +85,14 @@ func (d *DB) bulkQuery(b Bulk, rows int) string {
 	q.WriteString(" (")
 	q.WriteString(strings.Join(b.Columns, ", "))
 	q.WriteString(") VALUES ")
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(b.Columns)), ", ") + ")"
+	params := make([]string, len(b.Columns))
+	for i := range params {
+		params[i] = "?"
+		if d.Dialect == SQLite && i < len(b.Text) && b.Text[i] {
+			params[i] = textParam
+		}
+	}
+	tuple := "(" + strings.Join(params, ", ") + ")"
 	for i := range rows {
 		if i > 0 {
 			q.WriteString(", ")
@@ -90,7 +107,8 @@ func (d *DB) bulkQuery(b Bulk, rows int) string {
 }
 
 // InsertBulk inserts rows given as one flat list of values, len(b.Columns)
-// per row, in the transaction.
+// per row, in the transaction. On PostgreSQL it may replace the []byte
+// values of Text columns in the list by strings.
 func (d *DB) InsertBulk(ctx context.Context, tx *sql.Tx, b Bulk, values []any) error {
 	width := len(b.Columns)
 	if width == 0 || len(values)%width != 0 {
@@ -99,6 +117,13 @@ func (d *DB) InsertBulk(ctx context.Context, tx *sql.Tx, b Bulk, values []any) e
 	rows := len(values) / width
 	if rows == 0 {
 		return nil
+	}
+	if d.Dialect != SQLite && len(b.Text) > 0 {
+		for i, v := range values {
+			if t, ok := v.([]byte); ok && i%width < len(b.Text) && b.Text[i%width] {
+				values[i] = string(t)
+			}
+		}
 	}
 	if rows >= bulkRows {
 		stmt, err := tx.PrepareContext(ctx, d.bulkQuery(b, bulkRows))

@@ -169,6 +169,12 @@ var seeds = []seed{
 		 VALUES (1, 1, TRUE, 'groups.ldif', 2, 'Eve Engineer', '2026-03-02 09:00:00')`,
 		`INSERT INTO source_groups (source_id, key, name, parents_json) VALUES (1, 'cn=sales,ou=groups,dc=acme', 'Sales', '["cn=staff,ou=groups,dc=acme"]')`,
 	}, check: `SELECT 1 FROM source_groups g JOIN group_hierarchies h ON h.source_id = g.source_id WHERE h.flatten AND g.name = 'Sales'`},
+	{since: 13, name: "a frozen plan version signed by the lead", insert: []string{
+		`INSERT INTO plan_versions (id, project_id, number, note, frozen_by_id, frozen_by_name, frozen_at, plan_json, facts_json, digest)
+		 VALUES (3, 1, 1, 'Ready for review', 1, 'Lea Lead', '2026-03-02 09:00:00', '{"format":"ferry-plan"}', '{}', 'abc123')`,
+		`INSERT INTO plan_signatures (version_id, role, signed_by_id, signed_by_name, signed_at) VALUES (3, 'lead', 1, 'Lea Lead', '2026-03-02 10:00:00')`,
+	}, check: `SELECT 1 FROM plan_versions v JOIN plan_signatures s ON s.version_id = v.id AND s.role = 'lead'
+		WHERE v.number = 1 AND v.note = 'Ready for review' AND v.digest = 'abc123' AND s.signed_by_name = 'Lea Lead'`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

@@ -82,7 +82,7 @@ type Records interface {
 	CurrentExtracts(ctx context.Context, projectID int64) ([]staging.Extract, error)
 	ReadForValidation(ctx context.Context, extractID, afterID int64, limit int) ([]staging.ValidationInput, error)
 	WriteProfiles(ctx context.Context, tx *sql.Tx, profiles []staging.ProfileWrite) error
-	ReplaceKeys(ctx context.Context, remove, add []staging.KeyEntry) error
+	ReplaceKeys(ctx context.Context, remove []staging.KeyEntry, add [][]staging.KeyEntry) error
 	RemoveKeys(ctx context.Context, extractIDs []int64) error
 	DuplicateKeys(ctx context.Context, projectID int64, kind string) ([]staging.RecordRef, error)
 }

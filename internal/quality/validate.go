@@ -155,10 +155,13 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		return nil
 	}
 	tStart := time.Now()
-	var removeKeys, addKeys []staging.KeyEntry
+	var removeKeys []staging.KeyEntry
+	var addKeys [][]staging.KeyEntry // a sorted run per page
 	err = s.checkPages(ctx, run.ID, extracts, rules, func(res pageResult) error {
 		removeKeys = append(removeKeys, res.removeKeys...)
-		addKeys = append(addKeys, res.addKeys...)
+		if len(res.addKeys) > 0 {
+			addKeys = append(addKeys, res.addKeys)
+		}
 		pending.profiles = append(pending.profiles, res.profiles...)
 		pending.occurrences = append(pending.occurrences, res.occurrences...)
 		pending.records += res.records
@@ -386,12 +389,17 @@ func newRuleSet(m *mapping.Matrix, dropped map[int64]bool) *ruleSet {
 	return rs
 }
 
+// arenaChunk is the size of the chunks profiles are copied into.
+const arenaChunk = 1 << 20
+
 // checker is one worker's compiled rules (a worker's own, so that workers
 // never contend for the format memos).
 type checker struct {
 	rules    *ruleSet
 	checkers []*schema.Checker // parallel to rules.attrs
 	buf      []byte
+	arena    []byte             // chunk the profiles written are copied into
+	decoder  staging.AttributeDecoder
 	profile  map[string]string  // reused record after record
 	sorted   map[int64][]string // per source, the attributes profiles have, sorted
 }
@@ -423,7 +431,8 @@ type pageTask struct {
 type pageResult struct {
 	profiles []staging.ProfileWrite
 	// removeKeys and addKeys are the changes of uniqueness keys, written
-	// once every profile is (sorted, see staging.ReplaceKeys).
+	// once every profile is (sorted, see staging.ReplaceKeys); addKeys is
+	// sorted by the worker, so that the writer has only runs to merge.
 	removeKeys, addKeys []staging.KeyEntry
 	occurrences         []Occurrence
 	records             int64
@@ -527,7 +536,7 @@ func (c *checker) checkPage(t pageTask) pageResult {
 	pw, checkPasswords := rs.passwords[src]
 	checkPasswords = checkPasswords && pw.Settings != nil
 	for _, in := range t.records {
-		rec, err := decodeRecord(in)
+		rec, err := c.decodeRecord(in)
 		if err != nil {
 			res.err = fmt.Errorf("record %d cannot be read: %w", in.RecordID, err)
 			return res
@@ -560,9 +569,16 @@ func (c *checker) checkPage(t pageTask) pageResult {
 		if st.Present && in.Stored.LoginKey == w.LoginKey && in.Stored.EmailKey == w.EmailKey && st.JSON == string(c.buf) {
 			continue // unchanged: a re-validation rewrites only what changed
 		}
-		w.JSON = string(c.buf)
+		// Copied into a shared chunk: one allocation for many profiles.
+		if cap(c.arena)-len(c.arena) < len(c.buf) {
+			c.arena = make([]byte, 0, max(arenaChunk, len(c.buf)))
+		}
+		start := len(c.arena)
+		c.arena = append(c.arena, c.buf...)
+		w.JSON = c.arena[start:len(c.arena):len(c.arena)]
 		res.profiles = append(res.profiles, w)
 	}
+	staging.SortKeys(res.addKeys)
 	return res
 }
 
@@ -632,8 +648,9 @@ func (r stagedRecord) Get(name string) (string, bool) {
 	return "", false
 }
 
-func decodeRecord(in staging.ValidationInput) (stagedRecord, error) {
-	attrs, err := staging.DecodeAttributes(in.Attributes)
+// decodeRecord decodes a record; the result is valid until the next call.
+func (c *checker) decodeRecord(in staging.ValidationInput) (stagedRecord, error) {
+	attrs, err := c.decoder.Decode(in.Attributes)
 	if err != nil {
 		return stagedRecord{}, err
 	}

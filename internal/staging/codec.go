@@ -15,6 +15,16 @@ func appendAttributes(dst []byte, sorted []string, m map[string][]string) []byte
 // DecodeAttributes decodes an attributes_json or edits_json column.
 func DecodeAttributes(data []byte) (map[string][]string, error) { return attrjson.Decode(data) }
 
+// AttributeDecoder decodes attributes_json columns one after another,
+// reusing its memory: each result is valid until the next Decode (the
+// strings in it stay valid).
+type AttributeDecoder struct{ reuse attrjson.Reuse }
+
+// Decode is DecodeAttributes, valid until the next call.
+func (d *AttributeDecoder) Decode(data []byte) (map[string][]string, error) {
+	return attrjson.DecodeReuse(&d.reuse, data)
+}
+
 // AppendProfile encodes an Okta profile as stored in staged_profiles: a JSON
 // object with the attributes in name order; sorted may list the attribute
 // names in advance, in order (mapping.Profiler.Targets).

@@ -66,13 +66,16 @@ func (s *Service) ReadForValidation(ctx context.Context, extractID, afterID int6
 // ProfileWrite is a record's newly computed profile.
 type ProfileWrite struct {
 	RecordID int64
-	JSON     string
+	// JSON is the profile as AppendProfile encodes it (never nil); the
+	// writer hands it to the driver without a copy.
+	JSON     []byte
 	LoginKey string
 	EmailKey string
 }
 
 var profileUpsert = db.Bulk{Table: "staged_profiles",
 	Columns: []string{"record_id", "profile_json", "login_key", "email_key"},
+	Text:    []bool{false, true, false, false},
 	Suffix:  "ON CONFLICT (record_id) DO UPDATE SET profile_json = excluded.profile_json, login_key = excluded.login_key, email_key = excluded.email_key"}
 
 // WriteProfiles stores profiles (inserted, or replacing the stored ones) in
@@ -135,13 +138,17 @@ var keyInsert = db.Bulk{Table: "staged_keys", Columns: []string{"extract_id", "k
 // keyBatch is how many keys one transaction writes.
 const keyBatch = 50_000
 
+// SortKeys sorts keys in the order ReplaceKeys writes them.
+func SortKeys(keys []KeyEntry) { slices.SortFunc(keys, compareKeys) }
+
 // ReplaceKeys removes the given keys and adds others, in index order and
 // in large transactions: the first validation of a million records adds a
 // million keys, which in random order would rewrite most of the index at
-// every commit. The slices are sorted in place.
-func (s *Service) ReplaceKeys(ctx context.Context, remove, add []KeyEntry) error {
+// every commit. The keys to add come as runs (a page's each, say), each
+// sorted in place unless it already is (SortKeys), then merged; remove is
+// sorted in place.
+func (s *Service) ReplaceKeys(ctx context.Context, remove []KeyEntry, add [][]KeyEntry) error {
 	slices.SortFunc(remove, compareKeys)
-	slices.SortFunc(add, compareKeys)
 	del := s.db.Bind("DELETE FROM staged_keys WHERE extract_id = ? AND kind = ? AND key = ? AND record_id = ?")
 	for len(remove) > 0 {
 		n := min(len(remove), keyBatch)
@@ -163,19 +170,77 @@ func (s *Service) ReplaceKeys(ctx context.Context, remove, add []KeyEntry) error
 		}
 		remove = remove[n:]
 	}
-	values := make([]any, 0, min(len(add), keyBatch)*len(keyInsert.Columns))
-	for len(add) > 0 {
-		n := min(len(add), keyBatch)
+	m := newKeyMerge(add)
+	values := make([]any, 0, min(m.len, keyBatch)*len(keyInsert.Columns))
+	for m.len > 0 {
+		n := min(m.len, keyBatch)
 		values = values[:0]
-		for _, k := range add[:n] {
+		for range n {
+			k := m.next()
 			values = append(values, k.ExtractID, k.Kind, k.Key, k.RecordID)
 		}
 		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error { return s.db.InsertBulk(ctx, tx, keyInsert, values) }); err != nil {
 			return apperr.Internal(err)
 		}
-		add = add[n:]
 	}
 	return nil
+}
+
+// keyMerge yields the keys of sorted runs in order: a binary heap of the
+// runs by their first key.
+type keyMerge struct {
+	runs [][]KeyEntry // the heap, non-empty runs only
+	len  int          // keys left
+}
+
+func newKeyMerge(runs [][]KeyEntry) *keyMerge {
+	m := &keyMerge{}
+	for _, r := range runs {
+		if len(r) == 0 {
+			continue
+		}
+		if !slices.IsSortedFunc(r, compareKeys) {
+			slices.SortFunc(r, compareKeys)
+		}
+		m.runs = append(m.runs, r)
+		m.len += len(r)
+	}
+	for i := len(m.runs)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
+	return m
+}
+
+// next returns the smallest key left; m.len must be positive.
+func (m *keyMerge) next() KeyEntry {
+	k := m.runs[0][0]
+	m.len--
+	if m.runs[0] = m.runs[0][1:]; len(m.runs[0]) == 0 {
+		last := len(m.runs) - 1
+		m.runs[0] = m.runs[last]
+		m.runs[last] = nil
+		m.runs = m.runs[:last]
+	}
+	if len(m.runs) > 0 {
+		m.down(0)
+	}
+	return k
+}
+
+func (m *keyMerge) down(i int) {
+	for {
+		least := i
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < len(m.runs) && compareKeys(m.runs[c][0], m.runs[least][0]) < 0 {
+				least = c
+			}
+		}
+		if least == i {
+			return
+		}
+		m.runs[i], m.runs[least] = m.runs[least], m.runs[i]
+		i = least
+	}
 }
 
 // RemoveKeys removes every uniqueness key of the extracts.

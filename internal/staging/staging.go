@@ -213,7 +213,8 @@ func (s *Service) Stage(ctx context.Context, projectID, sourceID int64, r extrac
 }
 
 // recordInsert writes staged records; edits start empty.
-var recordInsert = db.Bulk{Table: "staged_records", Columns: []string{"extract_id", "position", "source_key", "attributes_json", "edits_json", "version"}}
+var recordInsert = db.Bulk{Table: "staged_records", Columns: []string{"extract_id", "position", "source_key", "attributes_json", "edits_json", "version"},
+	Text: []bool{false, false, false, true, false, false}}
 
 var quarantineInsert = db.Bulk{Table: "quarantined_rows", Columns: []string{"extract_id", "position", "message"}}
 
@@ -263,20 +264,58 @@ func (s *Service) readAll(ctx context.Context, ex *Extract, r extract.Reader, st
 	return writeErr
 }
 
+// parsedChunk is up to chunkSize records as the reader gave them, on their
+// way from the parsing goroutine to the encoding one.
+type parsedChunk struct {
+	recs []extract.Record
+	keys []string // each record's key, normalised
+	// quarantine holds the rows quarantined since the previous chunk.
+	quarantine []any
+	// cols are the reader's columns, sorted, as of the chunk's last record
+	// (a superset of any earlier record's: see attrjson.AppendSorted).
+	cols []string
+	// staged is how many records the extract holds once this chunk is written.
+	staged int64
+}
+
+// chunkSize is how many records a parsedChunk holds.
+const chunkSize = 1000
+
 // readBatches reads every record of r into batches; ex's counters follow.
+// Parsing stays on the calling goroutine (a reader is not safe for
+// concurrent use); the column statistics and the encoding are done on
+// another, so that on two cores they overlap the parsing.
 func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader, stats *statsCollector, out chan<- stagedBatch) error {
-	width := len(recordInsert.Columns)
-	b := stagedBatch{records: make([]any, 0, batchSize*width)}
-	var buf []byte
+	chunks := make(chan parsedChunk, 4)
+	encodeErr := make(chan error, 1)
+	go func() {
+		err := s.encodeBatches(ctx, ex.ID, stats, chunks, out)
+		if err != nil {
+			for range chunks { // drain, so that the parser can finish
+			}
+		}
+		encodeErr <- err
+	}()
+	err := s.parseChunks(ctx, ex, r, chunks)
+	close(chunks)
+	if eerr := <-encodeErr; err == nil {
+		err = eerr
+	}
+	return err
+}
+
+// parseChunks reads r into chunks; ex's counters follow.
+func (s *Service) parseChunks(ctx context.Context, ex *Extract, r extract.Reader, chunks chan<- parsedChunk) error {
 	var sortedCols []string // the reader's columns, sorted: the order the JSON is written in
+	c := parsedChunk{recs: make([]extract.Record, 0, chunkSize), keys: make([]string, 0, chunkSize)}
 	send := func() error {
-		b.staged = ex.Records
+		c.cols, c.staged = sortedCols, ex.Records
 		select {
-		case out <- b:
+		case chunks <- c:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		b = stagedBatch{records: make([]any, 0, batchSize*width)}
+		c = parsedChunk{recs: make([]extract.Record, 0, chunkSize), keys: make([]string, 0, chunkSize)}
 		return nil
 	}
 	for {
@@ -291,7 +330,7 @@ func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader
 			var re *extract.RecordError
 			if errors.As(err, &re) {
 				ex.Quarantined++
-				b.quarantine = append(b.quarantine, ex.ID, int64(re.Position), truncate(re.Message, 1000))
+				c.quarantine = append(c.quarantine, ex.ID, int64(re.Position), truncate(re.Message, 1000))
 				continue
 			}
 			return err
@@ -307,13 +346,56 @@ func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader
 			ex.KeyAttribute = pickKey(cols)
 		}
 		key, _ := rec.Get(ex.KeyAttribute)
-		stats.add(rec)
 		ex.Records++
 		if cols := r.Columns(); len(cols) != len(sortedCols) {
 			sortedCols = slices.Sorted(slices.Values(cols))
 		}
-		buf = appendAttributes(buf[:0], sortedCols, rec.Attributes)
-		b.records = append(b.records, ex.ID, int64(rec.Position), keyOf(key), string(buf), "{}", int64(1))
+		c.recs = append(c.recs, rec)
+		c.keys = append(c.keys, keyOf(key))
+		if len(c.recs) >= chunkSize {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(c.recs) > 0 || len(c.quarantine) > 0 {
+		return send()
+	}
+	return nil
+}
+
+// encodeBatches gathers the statistics of the chunks' records and encodes
+// them into batches of batchSize records.
+func (s *Service) encodeBatches(ctx context.Context, extractID int64, stats *statsCollector, chunks <-chan parsedChunk, out chan<- stagedBatch) error {
+	width := len(recordInsert.Columns)
+	b := stagedBatch{records: make([]any, 0, batchSize*width)}
+	var buf []byte
+	// The encoded attributes of a batch are copied into large shared
+	// chunks, handed to the driver as []byte (see db.Bulk.Text): no string
+	// and no copy of the driver per record.
+	var arena []byte
+	send := func() error {
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b = stagedBatch{records: make([]any, 0, batchSize*width)}
+		return nil
+	}
+	for c := range chunks {
+		b.quarantine = append(b.quarantine, c.quarantine...)
+		for i, rec := range c.recs {
+			stats.add(rec)
+			buf = appendAttributes(buf[:0], c.cols, rec.Attributes)
+			if cap(arena)-len(arena) < len(buf) {
+				arena = make([]byte, 0, max(arenaChunk, len(buf)))
+			}
+			start := len(arena)
+			arena = append(arena, buf...)
+			b.records = append(b.records, extractID, int64(rec.Position), c.keys[i], arena[start:len(arena):len(arena)], "{}", int64(1))
+		}
+		b.staged = c.staged
 		if len(b.records) >= batchSize*width {
 			if err := send(); err != nil {
 				return err
@@ -325,6 +407,9 @@ func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader
 	}
 	return nil
 }
+
+// arenaChunk is the size of the chunks encoded attributes are copied into.
+const arenaChunk = 1 << 20
 
 // pickKey chooses the first usual key attribute among the columns.
 func pickKey(columns []string) string {

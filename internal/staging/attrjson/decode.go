@@ -47,6 +47,31 @@ func errAt(data []byte, i int, want string) error {
 // returned strings share. Keeping any of them alive keeps that record-sized
 // string alive.
 func Decode(data []byte) (map[string][]string, error) {
+	return decode(data, nil, nil)
+}
+
+// Reuse holds what DecodeReuse reuses from one document to the next.
+type Reuse struct {
+	m    map[string][]string
+	vals []string
+}
+
+// DecodeReuse is Decode for a loop over many documents: the map and the
+// []string backing its values are those of the previous call, cleared and
+// overwritten, so the result is valid only until the next call with the
+// same Reuse. The strings themselves are new (never overwritten), so a
+// string taken from the result stays valid. A null document gives nil.
+func DecodeReuse(r *Reuse, data []byte) (map[string][]string, error) {
+	if r.m == nil {
+		r.m = map[string][]string{}
+	}
+	return decode(data, r.m, &r.vals)
+}
+
+// decode is Decode into m (cleared; nil: a new map), with the values backed
+// by *reuse when it is large enough (and *reuse set to the new backing when
+// not); reuse nil: a new backing.
+func decode(data []byte, m map[string][]string, reuse *[]string) (map[string][]string, error) {
 	var st stats
 	if err := st.scan(data); err != nil {
 		return nil, err
@@ -54,13 +79,26 @@ func Decode(data []byte) (map[string][]string, error) {
 	if st.null {
 		return nil, nil
 	}
-	m := make(map[string][]string, st.keys)
+	if m == nil {
+		m = make(map[string][]string, st.keys)
+	} else {
+		clear(m)
+	}
 	if st.keys == 0 {
 		return m, nil
 	}
 	d := filler{data: data, plain: st.plain}
 	d.sb.Grow(st.bytes)
-	vals := make([]string, st.vals)
+	var vals []string
+	if reuse != nil && cap(*reuse) >= st.vals {
+		vals = (*reuse)[:st.vals]
+		clear(vals) // a null element is ""
+	} else {
+		vals = make([]string, st.vals)
+		if reuse != nil {
+			*reuse = vals[:0:len(vals)]
+		}
+	}
 	n := 0
 
 	// data is known to be valid from here on, so the filler skips checks.

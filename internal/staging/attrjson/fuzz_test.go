@@ -183,6 +183,9 @@ func FuzzAppend(f *testing.F) {
 	})
 }
 
+// fuzzReuse is shared by the documents FuzzDecode decodes one after another.
+var fuzzReuse Reuse
+
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`null`, ` null `, `{}`, "\t{\r\n}\n",
@@ -217,6 +220,9 @@ func FuzzDecode(f *testing.F) {
 			if got != nil {
 				t.Fatalf("Decode(%q) returned a map with error %v", data, err)
 			}
+			if got, err := DecodeReuse(&fuzzReuse, data); err == nil || got != nil {
+				t.Fatalf("DecodeReuse(%q) = %#v, %v; json.Unmarshal refused it: %v", data, got, err, wantErr)
+			}
 			return
 		}
 		if err != nil {
@@ -224,6 +230,11 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("Decode(%q)\n= %#v\njson.Unmarshal\n= %#v", data, got, want)
+		}
+		// DecodeReuse, with what earlier documents left in its Reuse, must agree.
+		got, err = DecodeReuse(&fuzzReuse, data)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeReuse(%q)\n= %#v, %v\njson.Unmarshal\n= %#v", data, got, err, want)
 		}
 		// The first pass must size the string buffer exactly (too small
 		// would cost a reallocation, too large would waste memory). The
