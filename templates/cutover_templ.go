@@ -3550,7 +3550,7 @@ func CutoverRunSections(c Chrome, r load.Run, v CutoverRunView) templ.Component 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if v.CanRecord && k.Check.Outcome == load.CanaryUntested && !r.Sandbox {
+				if v.CanRecord && ((k.Check.Outcome == load.CanaryUntested && !r.Sandbox) || len(k.Form.Errors) > 0 || k.Form.Message != "") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 301, "<tr><td colspan=\"5\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -474,7 +474,7 @@ func TestMarkingACanaryNeverEchoesItsPassword(t *testing.T) {
 // and a reconciliation render and run.
 func TestAWavePlannedAndStartedRunsToDone(t *testing.T) {
 	w := newLoadWorld(t)
-	w.connectSandbox(t)
+	sim := w.connectSandbox(t)
 	w.stageWithHashes(t, 12)
 	ctx := context.Background()
 
@@ -545,6 +545,26 @@ func TestAWavePlannedAndStartedRunsToDone(t *testing.T) {
 	if got := text(doc.Find("#run-items")); !strings.Contains(got, "activate") || !strings.Contains(got, "no email") {
 		t.Errorf("items do not say the action and its detail: %.300s", got)
 	}
+	// Recording a canary's result by hand: a bad result is refused next to
+	// the field with the note kept; a good one is recorded.
+	canaries, _ := w.app.Loads.ListCanaries(ctx, w.p.ID)
+	result := w.path(fmt.Sprintf("/loads/%d/canaries/%d", id, canaries[0].ID))
+	res = w.asEngineer.post(result, url.Values{"outcome": {"maybe"}, "detail": {"tried by hand"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || fieldError(t, res, "outcome") == "" {
+		t.Errorf("a bad result: %d %q", res.StatusCode, fieldError(t, res, "outcome"))
+	}
+	if got, _ := res.doc(t).Find("#f-detail").Attr("value"); got != "tried by hand" {
+		t.Errorf("the typed note is lost: %q", got)
+	}
+	if res := w.asEngineer.post(result, url.Values{"outcome": {"passed"}, "detail": {strings.Repeat("n", 1001)}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("an oversized note: %d", res.StatusCode)
+	}
+	if res := w.asEngineer.post(result, url.Values{"outcome": {"passed"}, "detail": {"signed in by hand"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("record the result: %d", res.StatusCode)
+	}
+	if got := text(w.asEngineer.get(page).doc(t).Find("#canary-check-list")); !strings.Contains(got, "signed in by hand") || !strings.Contains(got, "Eve Engineer") {
+		t.Errorf("the recorded result: %s", got)
+	}
 	doc = w.asViewer.get(page).doc(t)
 	if got := text(doc.Find("#canary-check-list")); strings.Contains(got, "user02@example.com") {
 		t.Errorf("the viewer sees the canary's login: %s", got)
@@ -587,15 +607,33 @@ func TestAWavePlannedAndStartedRunsToDone(t *testing.T) {
 	if doc = res.doc(t); res.StatusCode != http.StatusOK || text(doc.Find("#managers-users")) == "" {
 		t.Errorf("manager plan: %d: %s", res.StatusCode, text(doc.Find("main")))
 	}
-	// A reconciliation of the STAGED load.
+	// A reconciliation of the STAGED load, after someone changed a user
+	// in the org behind Ferry's back.
+	if err := sim.Tamper("user05@example.com", map[string]any{"firstName": "Changed by hand"}, ""); err != nil {
+		t.Fatal(err)
+	}
 	rid = w.runIDFrom(t, w.asEngineer.post(w.path("/cutover/reconcile"), url.Values{"target_run": {fmt.Sprint(staged.ID)},
 		"max_in_flight": {"5"}, "rate_share": {"50"}}))
 	if r := w.waitRun(t, rid); r.Status != load.StatusDone || r.Kind != load.KindReconcile {
 		t.Fatalf("reconciliation: %s %s", r.Status, r.Message)
 	}
+	before := countAudit(t, w.app)
 	doc = w.asEngineer.get(w.path(fmt.Sprintf("/loads/%d", rid))).doc(t)
-	if doc.Find("#differences").Length() != 1 {
-		t.Errorf("the reconciliation's page has no differences section")
+	diffs := text(doc.Find("#difference-list"))
+	for _, want := range []string{"user05@example.com", "profile", "firstName", "User5", "Changed by hand"} {
+		if !strings.Contains(diffs, want) {
+			t.Errorf("the engineer's differences lack %q: %s", want, diffs)
+		}
+	}
+	if doc.Find("#differences-defects").Length() != 1 {
+		t.Error("no link to the defect log from the differences")
+	}
+	if countAudit(t, w.app) == before {
+		t.Error("the unmasked differences were not audited")
+	}
+	diffs = text(w.asViewer.get(w.path(fmt.Sprintf("/loads/%d", rid))).doc(t).Find("#difference-list"))
+	if strings.Contains(diffs, "user05@example.com") || strings.Contains(diffs, "Changed by hand") || !strings.Contains(diffs, "firstName") {
+		t.Errorf("the viewer's differences are not masked: %s", diffs)
 	}
 	doc = w.asViewer.get(w.path("/cutover")).doc(t)
 	for _, step := range []string{"#step-reconcile", "#step-waves"} {

@@ -24,6 +24,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/mapping"
+	"github.com/ferry-migrate/ferry/internal/staging/attrjson"
 	"github.com/ferry-migrate/ferry/internal/staging/extract"
 )
 
@@ -268,7 +269,13 @@ func (s *Service) readAll(ctx context.Context, ex *Extract, r extract.Reader, st
 // way from the parsing goroutine to the encoding one.
 type parsedChunk struct {
 	recs []extract.Record
-	keys []string // each record's key, normalised
+	// rows and positions replace recs for a rowReader: each record's values
+	// by column (the columns are names, order their sorted order).
+	rows      [][][]string
+	positions []int
+	names     []string
+	order     []int
+	keys      []string // each record's key, normalised
 	// quarantine holds the rows quarantined since the previous chunk.
 	quarantine []any
 	// cols are the reader's columns, sorted, as of the chunk's last record
@@ -296,7 +303,12 @@ func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader
 		}
 		encodeErr <- err
 	}()
-	err := s.parseChunks(ctx, ex, r, chunks)
+	var err error
+	if rr, ok := r.(rowReader); ok && len(r.Columns()) > 0 {
+		err = s.parseRows(ctx, ex, rr, r.Columns(), chunks)
+	} else {
+		err = s.parseChunks(ctx, ex, r, chunks)
+	}
 	close(chunks)
 	if eerr := <-encodeErr; err == nil {
 		err = eerr
@@ -309,6 +321,12 @@ func (s *Service) parseChunks(ctx context.Context, ex *Extract, r extract.Reader
 	var sortedCols []string // the reader's columns, sorted: the order the JSON is written in
 	c := parsedChunk{recs: make([]extract.Record, 0, chunkSize), keys: make([]string, 0, chunkSize)}
 	send := func() error {
+		// Columns are only ever added, so those known after the chunk's
+		// last record cover every record of it. (Columns copies them: once
+		// a chunk, not once a record.)
+		if cols := r.Columns(); len(cols) != len(sortedCols) {
+			sortedCols = slices.Sorted(slices.Values(cols))
+		}
 		c.cols, c.staged = sortedCols, ex.Records
 		select {
 		case chunks <- c:
@@ -347,9 +365,6 @@ func (s *Service) parseChunks(ctx context.Context, ex *Extract, r extract.Reader
 		}
 		key, _ := rec.Get(ex.KeyAttribute)
 		ex.Records++
-		if cols := r.Columns(); len(cols) != len(sortedCols) {
-			sortedCols = slices.Sorted(slices.Values(cols))
-		}
 		c.recs = append(c.recs, rec)
 		c.keys = append(c.keys, keyOf(key))
 		if len(c.recs) >= chunkSize {
@@ -359,6 +374,75 @@ func (s *Service) parseChunks(ctx context.Context, ex *Extract, r extract.Reader
 		}
 	}
 	if len(c.recs) > 0 || len(c.quarantine) > 0 {
+		return send()
+	}
+	return nil
+}
+
+// rowReader is a reader that can also give its records as values by
+// column of a fixed list (csvextract: see its NextRow), which spares staging
+// a map per record.
+type rowReader interface {
+	NextRow() (position int, values [][]string, err error)
+}
+
+// parseRows is parseChunks for a rowReader whose columns are names.
+func (s *Service) parseRows(ctx context.Context, ex *Extract, r rowReader, names []string, chunks chan<- parsedChunk) error {
+	order := attrjson.SortedOrder(names)
+	keyIdx := -2 // not yet known: the key attribute is picked at the first record, as parseChunks does
+	newChunk := func() parsedChunk {
+		return parsedChunk{rows: make([][][]string, 0, chunkSize), positions: make([]int, 0, chunkSize), keys: make([]string, 0, chunkSize),
+			names: names, order: order}
+	}
+	c := newChunk()
+	send := func() error {
+		c.staged = ex.Records
+		select {
+		case chunks <- c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c = newChunk()
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pos, values, err := r.NextRow()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var re *extract.RecordError
+			if errors.As(err, &re) {
+				ex.Quarantined++
+				c.quarantine = append(c.quarantine, ex.ID, int64(re.Position), truncate(re.Message, 1000))
+				continue
+			}
+			return err
+		}
+		if keyIdx == -2 {
+			if ex.KeyAttribute == "" {
+				ex.KeyAttribute = pickKey(names)
+			}
+			keyIdx = slices.Index(names, ex.KeyAttribute)
+		}
+		var key string // as extract.Record.Get gives it
+		if keyIdx >= 0 && len(values[keyIdx]) > 0 {
+			key = values[keyIdx][0]
+		}
+		ex.Records++
+		c.rows = append(c.rows, values)
+		c.positions = append(c.positions, pos)
+		c.keys = append(c.keys, keyOf(key))
+		if len(c.rows) >= chunkSize {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(c.rows) > 0 || len(c.quarantine) > 0 {
 		return send()
 	}
 	return nil
@@ -383,8 +467,25 @@ func (s *Service) encodeBatches(ctx context.Context, extractID int64, stats *sta
 		b = stagedBatch{records: make([]any, 0, batchSize*width)}
 		return nil
 	}
+	var states []*columnState // for rows: the columns' statistics, by column
 	for c := range chunks {
 		b.quarantine = append(b.quarantine, c.quarantine...)
+		if len(c.rows) > 0 && len(states) != len(c.names) {
+			states = make([]*columnState, len(c.names))
+			for i, name := range c.names {
+				states[i] = stats.column(name)
+			}
+		}
+		for i, values := range c.rows {
+			stats.addRow(states, values)
+			buf = attrjson.AppendColumns(buf[:0], c.names, c.order, values)
+			if cap(arena)-len(arena) < len(buf) {
+				arena = make([]byte, 0, max(arenaChunk, len(buf)))
+			}
+			start := len(arena)
+			arena = append(arena, buf...)
+			b.records = append(b.records, extractID, int64(c.positions[i]), c.keys[i], arena[start:len(arena):len(arena)], "{}", int64(1))
+		}
 		for i, rec := range c.recs {
 			stats.add(rec)
 			buf = appendAttributes(buf[:0], c.cols, rec.Attributes)
@@ -586,42 +687,60 @@ func newStatsCollector() *statsCollector {
 
 func (sc *statsCollector) add(rec extract.Record) {
 	for name, vals := range rec.Attributes {
-		c, ok := sc.cols[name]
-		if !ok {
-			c = &columnState{ColumnStats: ColumnStats{Name: name, Samples: []string{}}, seen: map[uint64]struct{}{}}
-			sc.cols[name] = c
+		sc.column(name).observe(sc.seed, vals)
+	}
+}
+
+// addRow is add for a record held as values by column (see rowReader);
+// cols are the columns' states, sc.column of each name.
+func (sc *statsCollector) addRow(cols []*columnState, values [][]string) {
+	for i, c := range cols {
+		c.observe(sc.seed, values[i])
+	}
+}
+
+// column returns the state of a column, new if it has none yet.
+func (sc *statsCollector) column(name string) *columnState {
+	c, ok := sc.cols[name]
+	if !ok {
+		c = &columnState{ColumnStats: ColumnStats{Name: name, Samples: []string{}}, seen: map[uint64]struct{}{}}
+		sc.cols[name] = c
+	}
+	return c
+}
+
+// observe counts one record's values of the column.
+func (c *columnState) observe(seed maphash.Seed, vals []string) {
+	if len(vals) > 1 {
+		c.MultiValued = true
+	}
+	filled := false
+	for _, v := range vals {
+		if v == "" {
+			continue
 		}
-		if len(vals) > 1 {
-			c.MultiValued = true
+		filled = true
+		if n := utf8.RuneCountInString(v); n > c.MaxLength {
+			c.MaxLength = n
 		}
-		filled := false
-		for _, v := range vals {
-			if v == "" {
-				continue
-			}
-			filled = true
-			if n := utf8.RuneCountInString(v); n > c.MaxLength {
-				c.MaxLength = n
-			}
-			c.kind.observe(v)
-			if !c.DistinctCapped {
-				h := maphash.String(sc.seed, v)
-				if _, dup := c.seen[h]; !dup {
-					if len(c.seen) >= distinctCap {
-						c.DistinctCapped = true
-						c.seen = nil
-					} else {
-						c.seen[h] = struct{}{}
-					}
+		c.kind.observe(v)
+		if !c.DistinctCapped {
+			h := maphash.String(seed, v)
+			if _, dup := c.seen[h]; !dup {
+				if len(c.seen) >= distinctCap {
+					c.DistinctCapped = true
+					c.seen = nil
+				} else {
+					c.seen[h] = struct{}{}
 				}
 			}
-			if len(c.Samples) < 5 && !containsString(c.Samples, v) && !IsCredentialAttribute(name) {
-				c.Samples = append(c.Samples, truncate(v, 200))
-			}
 		}
-		if filled {
-			c.Filled++
+		if len(c.Samples) < 5 && !containsString(c.Samples, v) && !IsCredentialAttribute(c.Name) {
+			c.Samples = append(c.Samples, truncate(v, 200))
 		}
+	}
+	if filled {
+		c.Filled++
 	}
 }
 

@@ -131,6 +131,33 @@ func AppendSorted(dst []byte, sorted []string, m map[string][]string) []byte {
 	return append(dst, '}')
 }
 
+// AppendColumns is Append for a record held as values by column: the map
+// of names[i] to values[i]. The names must be distinct; order lists the
+// indexes of names in byte-wise order of the names (SortedOrder).
+func AppendColumns(dst []byte, names []string, order []int, values [][]string) []byte {
+	dst = append(dst, '{')
+	for n, i := range order {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, names[i])
+		dst = append(dst, ':')
+		dst = appendValues(dst, values[i])
+	}
+	return append(dst, '}')
+}
+
+// SortedOrder returns the indexes of names in byte-wise order of the names,
+// as AppendColumns takes them.
+func SortedOrder(names []string) []int {
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+	return order
+}
+
 // AppendStringsSorted is AppendStrings with the keys known in advance, as
 // AppendSorted is Append's.
 func AppendStringsSorted(dst []byte, sorted []string, m map[string]string) []byte {

@@ -307,3 +307,20 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// AppendColumns must write what Append writes for the same map.
+func TestAppendColumnsIsAppendOfTheMap(t *testing.T) {
+	names := []string{"sn", "mail", "givenName", "<b>", "é", "Z", "", "memberOf"}
+	values := [][]string{{"Smith"}, {"a@example.com"}, {""}, {"x&y"}, {"\u2028"}, nil, {}, {"cn=a", "cn=b"}}
+	m := map[string][]string{}
+	for i, n := range names {
+		m[n] = values[i]
+	}
+	got := string(AppendColumns([]byte("x"), names, SortedOrder(names), values))
+	if want := "x" + string(Append(nil, m)); got != want {
+		t.Fatalf("AppendColumns = %s, want %s", got, want)
+	}
+	if got := string(AppendColumns(nil, nil, nil, nil)); got != "{}" {
+		t.Fatalf("AppendColumns of nothing = %s", got)
+	}
+}

@@ -141,8 +141,30 @@ func (r *Reader) warn(w string) {
 // io.EOF after the last one. After an *extract.Error it returns the same
 // error again.
 func (r *Reader) Next() (extract.Record, error) {
+	start, err := r.nextFields()
+	if err != nil {
+		return extract.Record{}, err
+	}
+	return r.record(start), nil
+}
+
+// NextRow is Next without the map, for a caller that goes through millions
+// of rows: it returns the record's position and its values by column, in
+// the order of Columns; values[i] is what Next would give as
+// Attributes[Columns()[i]]. The values are the caller's to keep.
+func (r *Reader) NextRow() (position int, values [][]string, err error) {
+	start, err := r.nextFields()
+	if err != nil {
+		return 0, nil, err
+	}
+	return start, r.row(), nil
+}
+
+// nextFields reads the next row's fields and returns its position; errors
+// are Next's.
+func (r *Reader) nextFields() (int, error) {
 	if r.err != nil {
-		return extract.Record{}, r.err
+		return 0, r.err
 	}
 	start, err := r.readRecord(len(r.header))
 	if err == io.EOF {
@@ -152,7 +174,7 @@ func (r *Reader) Next() (extract.Record, error) {
 	}
 	if err != nil {
 		r.err = err
-		return extract.Record{}, err
+		return 0, err
 	}
 	r.rows++
 	if r.nfields != len(r.header) {
@@ -162,12 +184,12 @@ func (r *Reader) Next() (extract.Record, error) {
 		}
 		if e := r.checkRagged(false); e != nil {
 			r.err = e
-			return extract.Record{}, e
+			return 0, e
 		}
-		return extract.Record{}, &extract.RecordError{Position: start, Unit: "line",
+		return 0, &extract.RecordError{Position: start, Unit: "line",
 			Message: fmt.Sprintf("%d %s where the header has %d", r.nfields, plural(r.nfields, "field", "fields"), len(r.header))}
 	}
-	return r.record(start), nil
+	return start, nil
 }
 
 // record builds the row just read. Its strings share one allocation, never
@@ -189,6 +211,26 @@ func (r *Reader) record(start int) extract.Record {
 		attrs[r.header[i]] = vals[i : i+1 : i+1]
 	}
 	return extract.Record{Position: start, Attributes: attrs}
+}
+
+// row is record without the map: the values by column.
+func (r *Reader) row() [][]string {
+	s := string(r.rec)
+	n := len(r.header)
+	vals := make([]string, n)
+	out := make([][]string, n)
+	prev := 0
+	for i, end := range r.ends {
+		v := s[prev:end]
+		prev = end
+		if r.split != nil && r.split[i] && strings.Contains(v, r.opts.MultiValueSeparator) {
+			out[i] = strings.Split(v, r.opts.MultiValueSeparator)
+			continue
+		}
+		vals[i] = v
+		out[i] = vals[i : i+1 : i+1]
+	}
+	return out
 }
 
 // checkRagged refuses the file when ragged rows pass the limits; see the
