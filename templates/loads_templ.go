@@ -2888,7 +2888,7 @@ func LoadRunPage(c Chrome, v LoadRunView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if v.CanRun && r.Kind != load.KindRollback && !r.Active() {
+				if v.CanRun && r.CreatesUsers() && !r.Active() {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 241, "<a class=\"btn danger\" href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -175,6 +175,14 @@ var seeds = []seed{
 		`INSERT INTO plan_signatures (version_id, role, signed_by_id, signed_by_name, signed_at) VALUES (3, 'lead', 1, 'Lea Lead', '2026-03-02 10:00:00')`,
 	}, check: `SELECT 1 FROM plan_versions v JOIN plan_signatures s ON s.version_id = v.id AND s.role = 'lead'
 		WHERE v.number = 1 AND v.note = 'Ready for review' AND v.digest = 'abc123' AND s.signed_by_name = 'Lea Lead'`},
+	{since: 14, name: "an org's password import hook serving a project, with an attempt", insert: []string{
+		`INSERT INTO password_hooks (id, org_url, org_key, header_name, secret_sealed, secret_hint, budget_ms, version, created_at, updated_at)
+		 VALUES (2, 'https://acme.okta.com', 'k3y0rg', 'Authorization', 'ferry-sealed-v1:0a1b2c3d:AAAA', 'wxyz', 1500, 2, '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
+		`INSERT INTO hook_projects (project_id, hook_id, created_at) VALUES (1, 2, '2026-03-02 08:00:00')`,
+		`INSERT INTO hook_attempts (hook_id, project_id, source_id, login_key_hash, outcome, cause, duration_ms, at)
+		 VALUES (2, 1, 1, 'ab12', 'unverified', 'wrong_password', 87, '2026-03-02 09:30:00')`,
+	}, check: `SELECT 1 FROM password_hooks h JOIN hook_projects p ON p.hook_id = h.id JOIN hook_attempts a ON a.hook_id = h.id AND a.project_id = p.project_id
+		WHERE h.org_key = 'k3y0rg' AND h.budget_ms = 1500 AND h.version = 2 AND a.outcome = 'unverified' AND a.cause = 'wrong_password'`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {

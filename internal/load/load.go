@@ -221,6 +221,12 @@ func (r *Run) Label() string {
 	return "Load (run " + itoa(r.Number) + ")"
 }
 
+// CreatesUsers reports whether the run can create Okta users (a load, a
+// test batch, a refresh's joiners): the runs a rollback can undo.
+func (r *Run) CreatesUsers() bool {
+	return r.Kind == KindLoad || r.Kind == KindTestBatch || r.Kind == KindRefresh
+}
+
 // Active reports whether the run still has work to do (queued, running or paused).
 func (r *Run) Active() bool {
 	return r.Status == StatusQueued || r.Status == StatusRunning || r.Status == StatusPaused

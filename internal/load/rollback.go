@@ -52,8 +52,8 @@ func (s *Service) rollbackUsers(ctx context.Context, projectID int64, in NewRoll
 		if err != nil {
 			return nil, "", "", err
 		}
-		if r.Kind == KindRollback {
-			return nil, "", "", apperr.Invalid("A rollback cannot be rolled back.", nil)
+		if !r.CreatesUsers() {
+			return nil, "", "", apperr.Invalid(r.Label()+" created no user: only loads, test batches and refreshes can be rolled back.", nil)
 		}
 		orgURL, what = r.OrgURL, "the users "+r.Label()+" created"
 		q = q.Where("run_id = ? AND org_url = ?", r.ID, r.OrgURL)
