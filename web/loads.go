@@ -403,6 +403,7 @@ func (s *Server) readLoadForm(c echo.Context, f *formReader) (load.NewRun, error
 	if share := f.percent("rate_share", "The share of the rate limit", 1, 100); share > 0 {
 		in.RateShare = share / 100
 	}
+	in.Window = readWindow(f)
 	return in, nil
 }
 

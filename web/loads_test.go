@@ -537,6 +537,9 @@ func TestTheNewRunFormRefusesBadInputNextToTheField(t *testing.T) {
 		{"a rung beyond the ladder", "rung", "9", "rung"},
 		{"a rung that is not a number", "rung", "first", "rung"},
 		{"an unknown priority", "priority", "vip", "priority"},
+		{"working hours that are not times", "window", "late-night", "window"},
+		{"working hours out of range", "window", "25:00-06:00", "window"},
+		{"an unknown time zone", "window_tz", "Mars/Olympus", "window_tz"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
