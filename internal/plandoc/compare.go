@@ -23,7 +23,9 @@ type SectionDiff struct {
 }
 
 // Empty reports whether the section did not change.
-func (d SectionDiff) Empty() bool { return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0 }
+func (d SectionDiff) Empty() bool {
+	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0
+}
 
 // ItemChange is one item found in both plans with different values.
 type ItemChange struct {

@@ -20,7 +20,7 @@ func comparePlan() *plandoc.Plan {
 			Passwords: &plandoc.PasswordSettings{Attribute: "userPassword", Formats: []string{"bcrypt"}},
 			Cutover:   plandoc.Cutover{StatusAttribute: "userAccountControl", DisabledAction: "suspend"}}},
 		Applications: []plandoc.Application{{Name: "Payroll", AccessMethod: "saml"}, {Name: "Wiki", AccessMethod: "oidc"}},
-		Profile: plandoc.Profile{CustomAttributes: []plandoc.CustomAttribute{{Name: "costCentre", Type: "string"}}},
+		Profile:      plandoc.Profile{CustomAttributes: []plandoc.CustomAttribute{{Name: "costCentre", Type: "string"}}},
 		Matrix: []plandoc.MatrixRow{
 			{Source: "AD", Field: "mail", Status: "mapped", Target: "email", Priority: 1},
 			{Source: "AD", Field: "mail", Status: "mapped", Target: "login", Priority: 1},
