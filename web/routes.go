@@ -28,6 +28,11 @@ func (s *Server) routes() {
 	}), loadFormBodyLimit, s.session, s.csrf())
 
 	r := s.handle
+	// Okta's password import inline hook: Okta calls it, authenticated by
+	// the org's shared secret (checked by the service), so it is public and
+	// under /api/ (no session, no CSRF token). Not part of /api/v1.
+	r("POST", "/api/hooks/okta/password-import/:orgKey", s.passwordHook, public())
+
 	// Console.
 	r("GET", "/healthz", s.healthz, public())
 	r("GET", "/static/*", echo.WrapHandler(s.assets.Handler()), public())

@@ -134,6 +134,9 @@ type Services struct {
 	LoadRunner LoadRunner
 	// Documents are the plan versions and the facts the plan documents show.
 	Documents Documents
+	// PasswordHook answers Okta's password import inline hook (nil: the
+	// endpoint answers 404).
+	PasswordHook PasswordHook
 }
 
 // Server is the console's HTTP server.
@@ -157,6 +160,7 @@ type Server struct {
 	runner  LoadRunner
 	// documents makes the plan documents and keeps the plan versions.
 	documents Documents
+	hook      PasswordHook
 	assets    *static.Assets
 	log       *slog.Logger
 	opts      Options
@@ -182,7 +186,7 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 		opts.DataDir = filepath.Join(os.TempDir(), "ferry")
 	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, documents: svc.Documents, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, documents: svc.Documents, hook: svc.PasswordHook, assets: assets, log: logger, opts: opts, access: map[string]access{}}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -28,6 +28,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/defects"
 	"github.com/ferry-migrate/ferry/internal/demo"
+	"github.com/ferry-migrate/ferry/internal/hook"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/logging"
@@ -163,6 +164,8 @@ type app struct {
 	defects *defects.Service
 	// loads runs test batches, loads and rollbacks into Okta.
 	loads *load.Service
+	// passwordHook answers Okta's password import inline hook.
+	passwordHook *hook.Service
 }
 
 func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, error) {
@@ -194,7 +197,9 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 		load.Options{Version: version, Lease: cfg.LoadLease})
 	return &app{cfg: cfg, log: logger, db: database, auth: authSvc, plan: planSvc, schema: schemaSvc, mapping: mappingSvc,
 		privacy: privacySvc, staging: stagingSvc, quality: qualitySvc, orgs: orgsSvc, credentials: credentialsSvc,
-		defects: defectsSvc, loads: loadsSvc}, nil
+		defects: defectsSvc, loads: loadsSvc,
+		passwordHook: hook.NewService(database, hook.Deps{Orgs: orgsSvc, Extracts: stagingSvc, Passwords: credentialsSvc, Sealer: sealer},
+			hook.Options{Logger: logger.With("component", "password_hook")})}, nil
 }
 
 // documents are the plan versions and the facts the plan documents show:
@@ -307,7 +312,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	demoData.sandbox, demoData.checker = sandbox, checker
 	srv := web.New(web.Services{Auth: demoData.authService(), Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
 		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner, Orgs: a.orgs, OrgChecker: checker,
-		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner, Documents: a.documents()}, assets, a.log, web.Options{
+		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner, Documents: a.documents(),
+		PasswordHook: a.passwordHook}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
 		DataDir: cfg.DataDir,
 	})

@@ -198,11 +198,13 @@ func (s *Service) authenticate(ctx context.Context, orgKey string, header http.H
 	var hookID int64
 	if c != nil {
 		hookID = c.ID
-		s.record(ctx, c, "", verdict{outcome: OutcomeError, cause: CauseUnauthorized}, 0)
 	}
 	s.log.WarnContext(ctx, "password import hook: request refused", slog.Int64("hook", hookID), slog.String("reason", reason))
-	// A flood of forged requests writes a bounded number of entries.
+	// A flood of forged requests writes a bounded number of rows.
 	if s.audits.take(orgKeyBucket(orgKey, c)) {
+		if c != nil {
+			s.record(ctx, c, "", verdict{outcome: OutcomeError, cause: CauseUnauthorized}, 0)
+		}
 		actx := audit.WithActor(ctx, audit.System)
 		err := s.db.Transaction(actx, func(tx *gorm.DB) error {
 			return audit.Record(actx, tx, audit.Change{Action: ActionRefused, EntityType: "password_hook", EntityID: hookID,
