@@ -10,6 +10,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,15 +31,26 @@ import (
 // that its DSN cannot express.
 const sqliteDriver = "sqlite3_ferry"
 
-// walCheckpointPages lets the write-ahead log grow to 64 MiB (SQLite's
-// default is 4 MiB) before it is copied into the database. Each checkpoint
-// syncs the disk and rewrites the index pages dirtied since the last one;
-// staging a million records made thousands of them at the default.
-const walCheckpointPages = 16384
+// walCheckpointBytes lets the write-ahead log grow to 64 MiB (SQLite's
+// default is 1000 pages, 4 MiB at 4 KiB a page) before it is copied into the
+// database. Each checkpoint syncs the disk and rewrites the index pages
+// dirtied since the last one; staging a million records made thousands of
+// them at the default.
+const walCheckpointBytes = 64 << 20
 
 func init() {
 	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walCheckpointPages), nil)
+		pageSize := int64(4096)
+		if rows, err := c.Query("PRAGMA page_size", nil); err == nil {
+			dest := []driver.Value{nil}
+			if rows.Next(dest) == nil {
+				if n, ok := dest[0].(int64); ok && n > 0 {
+					pageSize = n
+				}
+			}
+			rows.Close()
+		}
+		_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walCheckpointBytes/pageSize), nil)
 		return err
 	}})
 }
@@ -131,6 +143,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		if params != "" {
 			common += "&" + params
 		}
+		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+			if err := createSQLite(path); err != nil {
+				return nil, fmt.Errorf("create SQLite database %s: %w", path, err)
+			}
+		}
 		writeDSN := "file:" + path + "?" + common + "&_txlock=immediate"
 		readDSN := "file:" + path + "?" + common + "&_query_only=true"
 		d.Write, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: writeDSN}), gcfg())
@@ -171,6 +188,28 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// sqlitePageSize is the page size of a new SQLite database (SQLite's
+// default is 4 KiB). Staged records and profiles are about 600 bytes each:
+// larger pages mean fewer pages to write to the log, to copy back into the
+// database at each checkpoint and to read again, for the same bytes.
+// An existing database keeps the page size it was created with.
+const sqlitePageSize = 16384
+
+// createSQLite creates an empty SQLite database file with Ferry's page size
+// (which cannot change once the database is in WAL mode).
+func createSQLite(path string) error {
+	c, err := sql.Open(sqliteDriver, "file:"+path+"?_journal_mode=DELETE")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Exec(fmt.Sprintf("PRAGMA page_size = %d", sqlitePageSize)); err != nil {
+		return err
+	}
+	_, err = c.Exec("VACUUM")
+	return err
 }
 
 // Ping checks that every pool can reach the database.

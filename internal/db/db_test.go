@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -244,5 +245,40 @@ func TestGormUsesTheInjectedClock(t *testing.T) {
 	d := dbtest.MustOpen(t, clock)
 	if got := d.Write.NowFunc(); !got.Equal(clock.Now()) {
 		t.Fatalf("NowFunc = %v, want the fixed clock %v", got, clock.Now())
+	}
+}
+
+// A new SQLite database gets 16 KiB pages; one created before keeps its
+// own. Either way the log is checkpointed at about 64 MiB.
+func TestNewSQLiteDatabasesHaveLargePages(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.db")
+	{
+		c, err := sql.Open("sqlite3", "file:"+old+"?_journal_mode=WAL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec("CREATE TABLE t (x)"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	for _, tt := range []struct {
+		path                 string
+		pageSize, checkpoint int64
+	}{{filepath.Join(dir, "new.db"), 16384, 4096}, {old, 4096, 16384}} {
+		d := mustOpen(t, db.Options{URL: tt.path})
+		for _, s := range []*sql.DB{d.WriteSQL(), d.ReadSQL()} {
+			var size, ckpt int64
+			if err := s.QueryRow("PRAGMA page_size").Scan(&size); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.QueryRow("PRAGMA wal_autocheckpoint").Scan(&ckpt); err != nil {
+				t.Fatal(err)
+			}
+			if size != tt.pageSize || ckpt != tt.checkpoint {
+				t.Errorf("%s: page size %d, checkpoint every %d pages; want %d, %d", filepath.Base(tt.path), size, ckpt, tt.pageSize, tt.checkpoint)
+			}
+		}
 	}
 }

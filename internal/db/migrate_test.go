@@ -169,13 +169,13 @@ var seeds = []seed{
 		 VALUES (1, 1, TRUE, 'groups.ldif', 2, 'Eve Engineer', '2026-03-02 09:00:00')`,
 		`INSERT INTO source_groups (source_id, key, name, parents_json) VALUES (1, 'cn=sales,ou=groups,dc=acme', 'Sales', '["cn=staff,ou=groups,dc=acme"]')`,
 	}, check: `SELECT 1 FROM source_groups g JOIN group_hierarchies h ON h.source_id = g.source_id WHERE h.flatten AND g.name = 'Sales'`},
-	{since: 13, name: "a frozen plan version signed by the lead", insert: []string{
+	{since: 12, name: "a frozen plan version signed by the lead", insert: []string{
 		`INSERT INTO plan_versions (id, project_id, number, note, frozen_by_id, frozen_by_name, frozen_at, plan_json, facts_json, digest)
 		 VALUES (3, 1, 1, 'Ready for review', 1, 'Lea Lead', '2026-03-02 09:00:00', '{"format":"ferry-plan"}', '{}', 'abc123')`,
 		`INSERT INTO plan_signatures (version_id, role, signed_by_id, signed_by_name, signed_at) VALUES (3, 'lead', 1, 'Lea Lead', '2026-03-02 10:00:00')`,
 	}, check: `SELECT 1 FROM plan_versions v JOIN plan_signatures s ON s.version_id = v.id AND s.role = 'lead'
 		WHERE v.number = 1 AND v.note = 'Ready for review' AND v.digest = 'abc123' AND s.signed_by_name = 'Lea Lead'`},
-	{since: 14, name: "an org's password import hook serving a project, with an attempt", insert: []string{
+	{since: 13, name: "an org's password import hook serving a project, with an attempt", insert: []string{
 		`INSERT INTO password_hooks (id, org_url, org_key, header_name, secret_sealed, secret_hint, budget_ms, version, created_at, updated_at)
 		 VALUES (2, 'https://acme.okta.com', 'k3y0rg', 'Authorization', 'ferry-sealed-v1:0a1b2c3d:AAAA', 'wxyz', 1500, 2, '2026-03-02 08:00:00', '2026-03-02 09:00:00')`,
 		`INSERT INTO hook_projects (project_id, hook_id, created_at) VALUES (1, 2, '2026-03-02 08:00:00')`,

@@ -94,19 +94,6 @@ func BenchmarkStageValidate(b *testing.B) {
 			fmt.Printf("BENCH sqlite_import_s %.1f s\n", floor.Seconds())
 		}
 		fmt.Printf("BENCH stage_peak_rss_mib %d MiB\n", ru.Maxrss/1024)
-		{
-			var a, pj, n, pc, ps float64
-			w.db.ReadSQL().QueryRow("SELECT avg(length(attributes_json)), count(*) FROM staged_records").Scan(&a, &n)
-			w.db.ReadSQL().QueryRow("SELECT avg(length(profile_json)) FROM staged_profiles").Scan(&pj)
-			w.db.ReadSQL().QueryRow("PRAGMA page_count").Scan(&pc)
-			w.db.ReadSQL().QueryRow("PRAGMA page_size").Scan(&ps)
-			rows, _ := w.db.ReadSQL().Query("SELECT kind, count(*) FROM staged_keys GROUP BY kind")
-			for rows.Next() { var k string; var c int; rows.Scan(&k, &c); b.Logf("keys %s %d", k, c) }
-			rows.Close()
-			var sample string
-			w.db.ReadSQL().QueryRow("SELECT profile_json FROM staged_profiles LIMIT 1").Scan(&sample)
-			b.Logf("attrs %.0f profile %.0f n %.0f pages %.0f x %.0f sample %s", a, pj, n, pc, ps, sample)
-		}
 		b.Logf("by issue type: %v", run.Counts.ByCode)
 		b.Logf("%d rows (%d MB): staged in %s, mapped in %s, validated in %s; %d invalid, %d occurrences", rows, info.Size()>>20, staged.Round(time.Millisecond),
 			(mapped - staged).Round(time.Millisecond), (total - mapped).Round(time.Millisecond), run.Invalid, run.Occurrences)

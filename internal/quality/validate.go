@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"os"
-	"time"
 	"slices"
 	"strings"
 
@@ -129,14 +127,10 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 	// Pages are written several at a time: every commit rewrites the pages
 	// of the login index it touched, and keys arrive in random order.
 	var pending pageResult
-	var flushDur time.Duration
-	defer func() { fmt.Fprintf(os.Stderr, "TRACE flush %s read %s\n", flushDur, readDur) }()
 	flush := func() error {
 		if len(pending.profiles) == 0 && len(pending.occurrences) == 0 && pending.records == 0 {
 			return nil
 		}
-		t0 := time.Now()
-		defer func() { flushDur += time.Since(t0) }()
 		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
 			if err := s.records.WriteProfiles(ctx, tx, pending.profiles); err != nil {
 				return err
@@ -154,7 +148,6 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 		}
 		return nil
 	}
-	tStart := time.Now()
 	var removeKeys []staging.KeyEntry
 	var addKeys [][]staging.KeyEntry // a sorted run per page
 	err = s.checkPages(ctx, run.ID, extracts, rules, func(res pageResult) error {
@@ -175,12 +168,9 @@ func (s *Service) Validate(ctx context.Context, projectID int64, progress Progre
 	if err == nil {
 		err = flush()
 	}
-	tPages := time.Now()
 	if err == nil {
 		err = s.records.ReplaceKeys(ctx, removeKeys, addKeys)
 	}
-	tKeys := time.Now()
-	defer func() { fmt.Fprintf(os.Stderr, "TRACE pages %s keys %s dups+final %s\n", tPages.Sub(tStart), tKeys.Sub(tPages), time.Since(tKeys)) }()
 	if err != nil {
 		return fail(err)
 	}
@@ -398,10 +388,32 @@ type checker struct {
 	rules    *ruleSet
 	checkers []*schema.Checker // parallel to rules.attrs
 	buf      []byte
-	arena    []byte             // chunk the profiles written are copied into
+	arena    []byte // chunk the profiles written are copied into
 	decoder  staging.AttributeDecoder
 	profile  map[string]string  // reused record after record
 	sorted   map[int64][]string // per source, the attributes profiles have, sorted
+	checks   map[int64][]int    // per source, see checked
+}
+
+// checked returns the indexes in rules.attrs of the attributes a profile
+// of the source may have an issue with: those it maps, and the required
+// ones (an attribute neither mapped nor required is never checked).
+func (c *checker) checked(sourceID int64) []int {
+	idx, ok := c.checks[sourceID]
+	if !ok {
+		targets := map[string]bool{}
+		for _, t := range c.targets(sourceID) {
+			targets[t] = true
+		}
+		idx = []int{}
+		for i, a := range c.rules.attrs {
+			if a.Required || targets[a.Name] {
+				idx = append(idx, i)
+			}
+		}
+		c.checks[sourceID] = idx
+	}
+	return idx
 }
 
 func (c *checker) targets(sourceID int64) []string {
@@ -414,7 +426,8 @@ func (c *checker) targets(sourceID int64) []string {
 }
 
 func (rs *ruleSet) newChecker() *checker {
-	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs)), profile: map[string]string{}, sorted: map[int64][]string{}}
+	c := &checker{rules: rs, checkers: make([]*schema.Checker, len(rs.attrs)), profile: map[string]string{}, sorted: map[int64][]string{},
+		checks: map[int64][]int{}}
 	for i, a := range rs.attrs {
 		c.checkers[i], _ = schema.Compile(a) // compiled once already in newRuleSet
 	}
@@ -489,8 +502,6 @@ func (s *Service) checkPages(ctx context.Context, runID int64, extracts []stagin
 	return ctx.Err()
 }
 
-var readDur time.Duration
-
 func (s *Service) readPages(ctx context.Context, runID int64, extracts []staging.Extract, tasks chan<- pageTask, ordered chan<- chan pageResult) error {
 	for i := range extracts {
 		ex := &extracts[i]
@@ -499,9 +510,7 @@ func (s *Service) readPages(ctx context.Context, runID int64, extracts []staging
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			t0 := time.Now()
 			page, err := s.records.ReadForValidation(ctx, ex.ID, after, pageSize)
-			readDur += time.Since(t0)
 			if err != nil {
 				return err
 			}
@@ -605,7 +614,8 @@ func (c *checker) check(occ []Occurrence, runID, src int64, in staging.Validatio
 		occ = append(occ, Occurrence{RunID: runID, RecordID: in.RecordID, SourceID: src, Position: in.Position,
 			Code: IssueTransformFailed, Severity: SeverityBlocking, Attribute: te.Target, Message: te.Message})
 	}
-	for i, a := range c.rules.attrs {
+	for _, i := range c.checked(src) {
+		a := c.rules.attrs[i]
 		v, mapped := profile[a.Name]
 		if !mapped && !a.Required {
 			continue

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/db"
@@ -19,8 +20,9 @@ import (
 // ValidationInput is a staged record as validation reads it: attributes and
 // edits still encoded, with the profile stored by the last validation.
 type ValidationInput struct {
-	RecordID   int64
-	Position   int64
+	RecordID int64
+	Position int64
+	// Attributes and Edits are read-only: they share the memory of strings.
 	Attributes []byte
 	Edits      []byte
 	Excluded   bool
@@ -51,16 +53,29 @@ func (s *Service) ReadForValidation(ctx context.Context, extractID, afterID int6
 	out := make([]ValidationInput, 0, limit)
 	for rows.Next() {
 		var in ValidationInput
-		if err := rows.Scan(&in.RecordID, &in.Position, &in.Attributes, &in.Edits, &in.Excluded, &in.Stored.Present,
+		// Scanned as strings, which the drivers hand over as they are; a
+		// []byte would be one more copy of every record.
+		var attrs, edits string
+		if err := rows.Scan(&in.RecordID, &in.Position, &attrs, &edits, &in.Excluded, &in.Stored.Present,
 			&in.Stored.JSON, &in.Stored.LoginKey, &in.Stored.EmailKey); err != nil {
 			return nil, apperr.Internal(err)
 		}
+		in.Attributes, in.Edits = readOnlyBytes(attrs), readOnlyBytes(edits)
 		out = append(out, in)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, apperr.Internal(err)
 	}
 	return out, nil
+}
+
+// readOnlyBytes returns the bytes of s without a copy; they must never be
+// modified.
+func readOnlyBytes(s string) []byte {
+	if s == "" {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // ProfileWrite is a record's newly computed profile.
@@ -170,15 +185,28 @@ func (s *Service) ReplaceKeys(ctx context.Context, remove []KeyEntry, add [][]Ke
 		}
 		remove = remove[n:]
 	}
+	// The merge runs on its own goroutine, a batch ahead of the inserts.
 	m := newKeyMerge(add)
-	values := make([]any, 0, min(m.len, keyBatch)*len(keyInsert.Columns))
-	for m.len > 0 {
-		n := min(m.len, keyBatch)
-		values = values[:0]
-		for range n {
-			k := m.next()
-			values = append(values, k.ExtractID, k.Kind, k.Key, k.RecordID)
+	batches := make(chan []any, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(batches)
+		for m.len > 0 {
+			n := min(m.len, keyBatch)
+			values := make([]any, 0, n*len(keyInsert.Columns))
+			for range n {
+				k := m.next()
+				values = append(values, k.ExtractID, k.Kind, k.Key, k.RecordID)
+			}
+			select {
+			case batches <- values:
+			case <-stop:
+				return
+			}
 		}
+	}()
+	for values := range batches {
 		if err := s.db.WriteTx(ctx, func(tx *sql.Tx) error { return s.db.InsertBulk(ctx, tx, keyInsert, values) }); err != nil {
 			return apperr.Internal(err)
 		}

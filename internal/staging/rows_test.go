@@ -56,7 +56,9 @@ func TestStagingRowsIsStagingRecords(t *testing.T) {
 		return staged{ex, recs, quar}
 	}
 	rows, maps := stage(open()), stage(mapOnly{open()})
-	if _, ok := open().(interface{ NextRow() (int, [][]string, error) }); !ok {
+	if _, ok := open().(interface {
+		NextRow() (int, [][]string, error)
+	}); !ok {
 		t.Fatal("csvextract.Reader has no NextRow: this test compares nothing")
 	}
 	if rows.ex.Records != maps.ex.Records || rows.ex.Quarantined != maps.ex.Quarantined || rows.ex.KeyAttribute != maps.ex.KeyAttribute ||

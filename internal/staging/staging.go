@@ -291,7 +291,9 @@ const chunkSize = 1000
 // readBatches reads every record of r into batches; ex's counters follow.
 // Parsing stays on the calling goroutine (a reader is not safe for
 // concurrent use); the column statistics and the encoding are done on
-// another, so that on two cores they overlap the parsing.
+// another, so that on two cores they overlap the parsing. Records wait in
+// chunks until encoded: a reader must hand out a new map with each record
+// (every reader of the extract packages does).
 func (s *Service) readBatches(ctx context.Context, ex *Extract, r extract.Reader, stats *statsCollector, out chan<- stagedBatch) error {
 	chunks := make(chan parsedChunk, 4)
 	encodeErr := make(chan error, 1)
@@ -679,6 +681,8 @@ type columnState struct {
 	// a collision among 100,000 values has odds of about one in 10^9.
 	seen map[uint64]struct{}
 	kind typeGuess
+	// credential: the column holds credentials, of which no sample is kept.
+	credential bool
 }
 
 func newStatsCollector() *statsCollector {
@@ -703,7 +707,8 @@ func (sc *statsCollector) addRow(cols []*columnState, values [][]string) {
 func (sc *statsCollector) column(name string) *columnState {
 	c, ok := sc.cols[name]
 	if !ok {
-		c = &columnState{ColumnStats: ColumnStats{Name: name, Samples: []string{}}, seen: map[uint64]struct{}{}}
+		c = &columnState{ColumnStats: ColumnStats{Name: name, Samples: []string{}}, seen: map[uint64]struct{}{},
+			credential: IsCredentialAttribute(name)}
 		sc.cols[name] = c
 	}
 	return c
@@ -725,17 +730,15 @@ func (c *columnState) observe(seed maphash.Seed, vals []string) {
 		}
 		c.kind.observe(v)
 		if !c.DistinctCapped {
-			h := maphash.String(seed, v)
-			if _, dup := c.seen[h]; !dup {
-				if len(c.seen) >= distinctCap {
-					c.DistinctCapped = true
-					c.seen = nil
-				} else {
-					c.seen[h] = struct{}{}
-				}
+			// One probe of the map: insert, and see whether it grew.
+			n := len(c.seen)
+			c.seen[maphash.String(seed, v)] = struct{}{}
+			if len(c.seen) > n && n >= distinctCap { // a new value past the cap
+				c.DistinctCapped = true
+				c.seen = nil
 			}
 		}
-		if len(c.Samples) < 5 && !containsString(c.Samples, v) && !IsCredentialAttribute(c.Name) {
+		if len(c.Samples) < 5 && !c.credential && !containsString(c.Samples, v) {
 			c.Samples = append(c.Samples, truncate(v, 200))
 		}
 	}
