@@ -35,7 +35,7 @@ type GroupPlan struct {
 type Report struct {
 	OrgURL        string        `json:"orgUrl"`
 	Sandbox       bool          `json:"sandbox"`
-	Checks        []Check       `json:"checks"`
+	Checks        Checks        `json:"checks"`
 	Users         int           `json:"users"`
 	AlreadyLoaded int           `json:"alreadyLoaded"`
 	Unmatched     []string      `json:"unmatched,omitempty"`
@@ -64,15 +64,18 @@ func (r *Report) Logins() []string {
 	return out
 }
 
+// Checks are the checks of a pre-flight or a plan.
+type Checks []Check
+
 // Blocked reports whether a blocking check failed.
-func (r *Report) Blocked() bool {
-	return slices.ContainsFunc(r.Checks, func(c Check) bool { return c.Blocking && !c.OK })
+func (cs Checks) Blocked() bool {
+	return slices.ContainsFunc(cs, func(c Check) bool { return c.Blocking && !c.OK })
 }
 
 // BlockingReasons lists the failed blocking checks.
-func (r *Report) BlockingReasons() []string {
+func (cs Checks) BlockingReasons() []string {
 	var out []string
-	for _, c := range r.Checks {
+	for _, c := range cs {
 		if c.Blocking && !c.OK {
 			out = append(out, c.Name+": "+c.Detail)
 		}
@@ -80,8 +83,18 @@ func (r *Report) BlockingReasons() []string {
 	return out
 }
 
+func (cs *Checks) add(name string, ok, blocking bool, format string, args ...any) {
+	*cs = append(*cs, Check{Name: name, OK: ok, Blocking: blocking, Detail: fmt.Sprintf(format, args...)})
+}
+
+// Blocked reports whether a blocking check failed.
+func (r *Report) Blocked() bool { return r.Checks.Blocked() }
+
+// BlockingReasons lists the failed blocking checks.
+func (r *Report) BlockingReasons() []string { return r.Checks.BlockingReasons() }
+
 func (r *Report) add(name string, ok, blocking bool, format string, args ...any) {
-	r.Checks = append(r.Checks, Check{Name: name, OK: ok, Blocking: blocking, Detail: fmt.Sprintf(format, args...)})
+	r.Checks.add(name, ok, blocking, format, args...)
 }
 
 // orgClient opens the org a run targets: the project's, or the override.

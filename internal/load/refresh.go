@@ -87,9 +87,9 @@ type NewRefresh struct {
 
 // RefreshPlan is what a refresh would do, shown before it runs.
 type RefreshPlan struct {
-	OrgURL  string  `json:"orgUrl"`
-	Sandbox bool    `json:"sandbox"`
-	Checks  []Check `json:"checks"`
+	OrgURL  string `json:"orgUrl"`
+	Sandbox bool   `json:"sandbox"`
+	Checks  Checks `json:"checks"`
 	// How joiners are created: as the latest load of the org did.
 	Mode     string `json:"mode"`
 	Activate bool   `json:"activate"`
@@ -124,23 +124,13 @@ type RefreshPlan struct {
 }
 
 // Blocked reports whether a blocking check failed.
-func (p *RefreshPlan) Blocked() bool {
-	return slices.ContainsFunc(p.Checks, func(c Check) bool { return c.Blocking && !c.OK })
-}
+func (p *RefreshPlan) Blocked() bool { return p.Checks.Blocked() }
 
 // BlockingReasons lists the failed blocking checks.
-func (p *RefreshPlan) BlockingReasons() []string {
-	var out []string
-	for _, c := range p.Checks {
-		if c.Blocking && !c.OK {
-			out = append(out, c.Name+": "+c.Detail)
-		}
-	}
-	return out
-}
+func (p *RefreshPlan) BlockingReasons() []string { return p.Checks.BlockingReasons() }
 
 func (p *RefreshPlan) add(name string, ok, blocking bool, format string, args ...any) {
-	p.Checks = append(p.Checks, Check{Name: name, OK: ok, Blocking: blocking, Detail: fmt.Sprintf(format, args...)})
+	p.Checks.add(name, ok, blocking, format, args...)
 }
 
 func (in *NewRefresh) normalise() error {
