@@ -27,7 +27,15 @@ test-short: ## run the tests without the browser
 
 test-postgres: ## run the tests again on PostgreSQL: FERRY_TEST_POSTGRES_URL=postgres://… make test-postgres
 	@test -n "$$FERRY_TEST_POSTGRES_URL" || { echo "set FERRY_TEST_POSTGRES_URL to a postgres:// URL of a database the tests may create schemas in"; exit 1; }
-	$(GO) test -short -count=1 -timeout 30m ./internal/... ./web/...
+	@# The web tests are the long pole on PostgreSQL (a migrated schema per test): they run in three
+	@# shards beside the other packages, each shard's output kept apart and printed at the end.
+	@dir=$$(mktemp -d); status=0; \
+	$(GO) test -short -count=1 -timeout 30m ./internal/... > $$dir/internal.log 2>&1 & p0=$$!; \
+	$(GO) test -short -count=1 -timeout 30m -run '^TestA' ./web/ > $$dir/web-a.log 2>&1 & p1=$$!; \
+	$(GO) test -short -count=1 -timeout 30m -run '^Test[B-Rb-r]' ./web/ > $$dir/web-b.log 2>&1 & p2=$$!; \
+	$(GO) test -short -count=1 -timeout 30m -skip '^Test[A-Ra-r]' ./web/ > $$dir/web-c.log 2>&1 & p3=$$!; \
+	for p in $$p0 $$p1 $$p2 $$p3; do wait $$p || status=1; done; \
+	cat $$dir/internal.log $$dir/web-a.log $$dir/web-b.log $$dir/web-c.log; rm -rf $$dir; exit $$status
 
 bench: ## run the benchmarks; each figure prints as "BENCH <name> <value> <unit>"
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... | grep '^BENCH' || true
