@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -598,27 +599,42 @@ func (x *execution) managerOne(ctx context.Context, it *Item) result {
 // the profile it sent before.
 func (s *Service) mergeProvenance(ctx context.Context, orgURL, oktaUserID string, attrs map[string]any) error {
 	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		var raw string
-		err := tx.QueryRowContext(ctx, s.db.Bind(`SELECT profile_json FROM okta_users WHERE org_url = ? AND okta_user_id = ?`),
-			orgURL, oktaUserID).Scan(&raw)
-		if err == sql.ErrNoRows {
-			return nil
-		}
-		if err != nil {
+		merged, found, err := s.mergedProvenanceProfile(ctx, tx, orgURL, oktaUserID, attrs)
+		if err != nil || !found {
 			return err
 		}
-		profile := map[string]any{}
-		_ = json.Unmarshal([]byte(raw), &profile)
-		if profile == nil {
-			profile = map[string]any{}
-		}
-		for k, v := range attrs {
-			profile[k] = v
-		}
 		_, err = tx.ExecContext(ctx, s.db.Bind(`UPDATE okta_users SET profile_json = ?, updated_at = ? WHERE org_url = ? AND okta_user_id = ?`),
-			jsonString(profile), s.now().UTC(), orgURL, oktaUserID)
+			merged, s.now().UTC(), orgURL, oktaUserID)
 		return err
 	})
+}
+
+// mergedProvenanceProfile is the profile Ferry recorded as sent to a user,
+// with changes applied over it (a nil value removes the attribute), as JSON;
+// found is false when Ferry has no record of the user.
+func (s *Service) mergedProvenanceProfile(ctx context.Context, tx *sql.Tx, orgURL, oktaUserID string, changes map[string]any) (merged string, found bool, err error) {
+	var raw string
+	err = tx.QueryRowContext(ctx, s.db.Bind(`SELECT profile_json FROM okta_users WHERE org_url = ? AND okta_user_id = ?`),
+		orgURL, oktaUserID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	profile := map[string]any{}
+	_ = json.Unmarshal([]byte(raw), &profile)
+	if profile == nil {
+		profile = map[string]any{}
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(profile, k)
+		} else {
+			profile[k] = v
+		}
+	}
+	return jsonString(profile), true, nil
 }
 
 func init() {

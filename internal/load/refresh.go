@@ -755,26 +755,9 @@ func (x *execution) recordUpdate(ctx context.Context, it *Item, profile okta.Use
 	ctx = background(ctx)
 	s := x.s
 	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		var cur string
-		err := tx.QueryRowContext(ctx, s.db.Bind(`SELECT profile_json FROM okta_users WHERE org_url = ? AND okta_user_id = ?`),
-			x.run.OrgURL, it.OktaUserID).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		merged, found, err := s.mergedProvenanceProfile(ctx, tx, x.run.OrgURL, it.OktaUserID, profile)
+		if err != nil || !found {
 			return err
-		}
-		merged := map[string]any{}
-		_ = json.Unmarshal([]byte(cur), &merged)
-		if merged == nil {
-			merged = map[string]any{}
-		}
-		for k, v := range profile {
-			if v == nil {
-				delete(merged, k)
-			} else {
-				merged[k] = v
-			}
 		}
 		login := it.Login
 		if _, ok := profile["login"]; !ok {
@@ -785,7 +768,7 @@ func (x *execution) recordUpdate(ctx context.Context, it *Item, profile okta.Use
 			hash_digest = CASE WHEN ? THEN ? ELSE hash_digest END,
 			status = CASE WHEN ? = '' THEN status ELSE ? END, updated_at = ?
 			WHERE org_url = ? AND okta_user_id = ?`),
-			jsonString(merged), login, login, hashSent, it.HashDigest, status, status, s.now().UTC(), x.run.OrgURL, it.OktaUserID); err != nil {
+			merged, login, login, hashSent, it.HashDigest, status, status, s.now().UTC(), x.run.OrgURL, it.OktaUserID); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, s.db.Bind(`UPDATE load_items SET credential_sealed = '' WHERE id = ?`), it.ID)
