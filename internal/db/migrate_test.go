@@ -183,6 +183,19 @@ var seeds = []seed{
 		 VALUES (2, 1, 1, 'ab12', 'unverified', 'wrong_password', 87, '2026-03-02 09:30:00')`,
 	}, check: `SELECT 1 FROM password_hooks h JOIN hook_projects p ON p.hook_id = h.id JOIN hook_attempts a ON a.hook_id = h.id AND a.project_id = p.project_id
 		WHERE h.org_key = 'k3y0rg' AND h.budget_ms = 1500 AND h.version = 2 AND a.outcome = 'unverified' AND a.cause = 'wrong_password'`},
+	{since: 14, name: "the migration program: OAuth settings, a confirmed import, an event, a bind source and the program's end", insert: []string{
+		`UPDATE password_hooks SET auth_type = 'oauth', oauth_issuer = 'https://acme.okta.com/oauth2/default', okta_hook_id = 'cal1' WHERE id = 2`,
+		`UPDATE okta_users SET password_imported_at = '2026-03-03 10:00:00', imported_via = 'event' WHERE okta_user_id = '00u1'`,
+		`INSERT INTO hook_events (hook_id, event_uuid, event_type, okta_user_id, outcome, published, received_at)
+		 VALUES (2, 'e-1', 'user.import.password', '00u1', 'SUCCESS', '2026-03-03 10:00:00', '2026-03-03 10:00:01')`,
+		`INSERT INTO hook_ldap_binds (source_id, project_id, enabled, url, bind_template, updated_at)
+		 VALUES (1, 1, TRUE, 'ldaps://dc1.acme.example', '{dn}', '2026-03-03 09:00:00')`,
+		`INSERT INTO hook_programs (project_id, period_days, hashes_erased_at, hashes_erased_by_name, hashes_erased_count, updated_at)
+		 VALUES (1, 90, '2026-05-01 09:00:00', 'Lea Lead', 42, '2026-05-01 09:00:00')`,
+	}, check: `SELECT 1 FROM password_hooks h JOIN hook_events e ON e.hook_id = h.id JOIN okta_users u ON u.okta_user_id = e.okta_user_id
+		JOIN hook_ldap_binds b ON b.project_id = u.project_id JOIN hook_programs p ON p.project_id = u.project_id
+		WHERE h.auth_type = 'oauth' AND h.header_name = 'Authorization' AND u.imported_via = 'event' AND b.lockout_threshold = 5
+		AND b.timeout_ms = 1500 AND p.period_days = 90 AND p.hashes_erased_count = 42`},
 }
 
 func openUnmigrated(t *testing.T) *db.DB {
