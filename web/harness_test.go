@@ -22,6 +22,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/db"
 	"github.com/ferry-migrate/ferry/internal/db/dbtest"
 	"github.com/ferry-migrate/ferry/internal/defects"
+	"github.com/ferry-migrate/ferry/internal/hook"
 	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/mapping"
@@ -66,9 +67,13 @@ type testApp struct {
 	LoadRunner *load.Runner
 	// Versions keeps the frozen plan versions (see documents_test.go).
 	Versions *plandoc.VersionService
-	Server   *web.Server
-	HTTP     *httptest.Server
-	Logs     *bytes.Buffer
+	// Hook answers Okta's password import hook and keeps its settings.
+	Hook *hook.Service
+	// Program is the migration program around the password hook.
+	Program *hook.Program
+	Server  *web.Server
+	HTTP    *httptest.Server
+	Logs    *bytes.Buffer
 }
 
 const testPassword = "correct horse battery staple"
@@ -115,13 +120,17 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	// Before the database closes: the runs still being worked on stop.
 	t.Cleanup(loadRunner.Stop)
 	documents := testDocuments(d, clock, planSvc, schemaSvc, mappingSvc, privacySvc, credsSvc, loadsSvc, defectsSvc, qualitySvc, orgsSvc)
+	hookSvc := hook.NewService(d, hook.Deps{Orgs: orgsSvc, Extracts: stagingSvc, Passwords: credsSvc, Sealer: mustTestSealer(t)},
+		hook.Options{Now: clock.Now, Logger: logger})
+	programSvc := hook.NewProgram(d, hook.ProgramDeps{Projects: planSvc, Sources: planSvc, Extracts: stagingSvc, Passwords: credsSvc}, clock.Now)
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
 		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,
-		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Documents: documents}, assets, logger, opts)
+		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Documents: documents,
+		PasswordHook: hookSvc, HookSettings: hookSvc, Program: programSvc}, assets, logger, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &testApp{t: t, DB: d, Clock: clock, Auth: authSvc, Plan: planSvc, Schema: schemaSvc, Map: mappingSvc, Priv: privacySvc,
-		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Versions: documents.Versions.(*plandoc.VersionService), Server: srv, HTTP: hs, Logs: logs}
+		Staging: stagingSvc, Quality: qualitySvc, Jobs: runner, Orgs: orgsSvc, Checker: checker, Creds: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Versions: documents.Versions.(*plandoc.VersionService), Hook: hookSvc, Program: programSvc, Server: srv, HTTP: hs, Logs: logs}
 }
 
 // mustAccount creates an account directly through the service.

@@ -191,6 +191,9 @@ func TestEveryPageRendersWithTitleAndPrimaryAction(t *testing.T) {
 			return projectPath(w.project, fmt.Sprintf("/data/records/%d/edit", w.record.ID))
 		}, "Fix a record", "Fix the record on line 2 (ada@example.com)", submit, "Save the fix"},
 		{"data quality", engineer, inProject("/quality"), "Data quality", "Data quality", headButton, "Validate the staged data"},
+		{"migration program", engineer, inProject("/program"), "Migration program", "Migration program", submit, "Save the period"},
+		{"erase the staged hashes confirmation", engineer, inProject("/program/erase"), "Erase the staged hashes",
+			`Erase the staged password hashes of "` + roleProjectName + `"?`, danger, "Erase the staged hashes"},
 		{"a missing page", lead, fixed("/no-such-page"), "Error", "page not found", "a.btn", "Go to your projects"},
 	}
 	w := newRoleWorld(t)

@@ -102,6 +102,7 @@ func newRoleWorld(t testing.TB) *roleWorld {
 	w.seedMatrix(t)
 	w.seedData(t)
 	w.seedOktaOrg(t)
+	w.seedHook(t)
 	w.seedDefect(t)
 	w.seedLoadRuns(t)
 	_, tok, err := app.Auth.CreateAPIToken(context.Background(), w.lead.ID, "lead script")
@@ -271,7 +272,7 @@ func (w *roleWorld) fillPath(path string, tokenID int64) (string, error) {
 				return "", err
 			}
 			segs[i] = fmt.Sprint(n)
-		case s == ":orgKey": // no hook: the role world wires no hook service
+		case s == ":orgKey": // not the seeded hook's key: refused (401) before anything is read
 			segs[i] = "notAnOrgKey"
 		case s == ":doc":
 			segs[i] = "migration-plan.pdf"
@@ -380,13 +381,15 @@ func routeTable() map[string]routeCase {
 			"ticket_status": {"in_progress"}, "priority": {"high"}, "category": {"okta"}, "notes": {"Fix the mapping."}, "version": {"1"}}
 	})
 	return map[string]routeCase{
-		// The role world wires no hook service: 404 (with one, an unknown
-		// org key is 401).
-		"POST /api/hooks/okta/password-import/:orgKey": {rule: "public", status: 404},
-		"GET /healthz":  {rule: "public", status: 200},
-		"GET /static/*": {rule: "public", status: 200},
-		"GET /":         {rule: "public", status: 303},
-		"GET /signin":   {rule: "public"},
+		// An unknown org key: 401, whoever asks (Okta's secret is the
+		// only credential).
+		"POST /api/hooks/okta/password-import/:orgKey": {rule: "public", status: 401},
+		"GET /api/hooks/okta/events/:orgKey":           {rule: "public", status: 401},
+		"POST /api/hooks/okta/events/:orgKey":          {rule: "public", status: 401},
+		"GET /healthz":                                 {rule: "public", status: 200},
+		"GET /static/*":                                {rule: "public", status: 200},
+		"GET /":                                        {rule: "public", status: 303},
+		"GET /signin":                                  {rule: "public"},
 		"POST /signin": {rule: "public", status: 303, form: func(w *roleWorld, me *auth.Account) url.Values {
 			if me == nil {
 				me = w.spare
@@ -438,7 +441,35 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/settings/okta/check":  {rule: planEdit, status: 303, audited: true},
 		"GET /projects/:pid/settings/okta/remove":  {rule: planEdit, status: 200},
 		"POST /projects/:pid/settings/okta/remove": {rule: planEdit, status: 303, audited: true},
-		"GET /projects/:pid/delete":                {rule: del, status: 200},
+		"GET /projects/:pid/settings/hook":         {rule: read, status: 200},
+		// Saving with a generated secret shows it on the answer, once.
+		"POST /projects/:pid/settings/hook": {rule: sourceEdit, status: 200, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"header_name": {"Authorization"}, "budget_ms": {"1500"}, "secret_choice": {"generate"}, "version": {"1"}}
+		})},
+		"GET /projects/:pid/settings/hook/remove": {rule: sourceEdit, status: 200},
+		"POST /projects/:pid/settings/hook/remove": {rule: sourceEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"confirm_name": {roleProjectName}}
+		})},
+		// The role world's org is not reachable: the page says why (303 with
+		// a message), nothing is recorded.
+		"POST /projects/:pid/settings/hook/register": {rule: run, status: 303},
+		// Not registered yet: the page says so; nothing is recorded.
+		"POST /projects/:pid/settings/hook/test": {rule: run, status: 303},
+		// The role world's org is not reachable: a message, nothing recorded.
+		"POST /projects/:pid/settings/hook/events/register": {rule: run, status: 303},
+		"GET /projects/:pid/settings/hook/sources/:sid":     {rule: read, status: 200},
+		"POST /projects/:pid/settings/hook/sources/:sid": {rule: sourceEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"enabled": {"true"}, "url": {"ldap://127.0.0.1:389"}, "bind_template": {"{dn}"}, "lockout_threshold": {"5"},
+				"lockout_window_minutes": {"30"}, "max_concurrent": {"4"}, "timeout_ms": {"1500"}, "version": {"1"}}
+		})},
+		// Nothing listens on port 1: the page says the connection failed;
+		// nothing is saved.
+		"POST /projects/:pid/settings/hook/sources/:sid/test": {rule: sourceEdit, status: 200, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"url": {"ldap://127.0.0.1:1"}, "bind_template": {"{dn}"}, "lockout_threshold": {"5"},
+				"lockout_window_minutes": {"30"}, "max_concurrent": {"4"}, "timeout_ms": {"500"}, "version": {"1"}}
+		})},
+		"POST /projects/:pid/settings/hook/sources/:sid/remove": {rule: sourceEdit, status: 303, audited: true},
+		"GET /projects/:pid/delete":                             {rule: del, status: 200},
 		"POST /projects/:pid/delete": {rule: del, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {
 			return url.Values{"confirm_name": {roleProjectName}}
 		})},
@@ -775,6 +806,20 @@ func routeTable() map[string]routeCase {
 		"POST /projects/:pid/cutover/reconcile":            {rule: run, status: 422},
 		"GET /projects/:pid/cutover/canaries/:cid/remove":  {rule: run, status: 404},
 		"POST /projects/:pid/cutover/canaries/:cid/remove": {rule: run, status: 404},
+
+		// The migration program (web/program.go): the period is PermRun; the
+		// erase is PermSourceEdit. The role world has no hook users, so the
+		// end check is not ready: the erase needs the override (audited).
+		"GET /projects/:pid/program": {rule: read, status: 200},
+		"POST /projects/:pid/program/settings": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"period_days": {"90"}, "version": {"0"}}
+		})},
+		"GET /projects/:pid/program/erase": {rule: sourceEdit, status: 200},
+		// No straggler in the role world: the CSV has its header only.
+		"GET /projects/:pid/program/stragglers.csv": {rule: piiRead, status: 200},
+		"POST /projects/:pid/program/erase": {rule: sourceEdit, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"confirm_name": {roleProjectName}, "override": {"true"}}
+		})},
 		"POST /projects/:pid/loads/:rid/canaries/:cid": {rule: run, status: 404, form: form(func(*roleWorld, *auth.Account) url.Values {
 			return url.Values{"outcome": {load.CanaryPassed}}
 		})},

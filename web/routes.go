@@ -23,7 +23,7 @@ func (s *Server) routes() {
 		// extract uploads theirs, applied as they stream (see uploadExtract).
 		Skipper: func(c echo.Context) bool {
 			return strings.Contains(c.Path(), "/matrix/import") || c.Path() == uploadRoute || c.Path() == apiUploadRoute || isLoadFormRoute(c) ||
-				c.Path() == hierarchyRoute
+				c.Path() == hierarchyRoute || c.Path() == eventHookRoute // the service bounds deliveries (and says so in a 400)
 		},
 	}), loadFormBodyLimit, s.session, s.csrf())
 
@@ -32,6 +32,11 @@ func (s *Server) routes() {
 	// the org's shared secret (checked by the service), so it is public and
 	// under /api/ (no session, no CSRF token). Not part of /api/v1.
 	r("POST", "/api/hooks/okta/password-import/:orgKey", s.passwordHook, public())
+	// Okta's event hook (user.import.password confirms an import): the
+	// one-time verification (GET) and the deliveries (POST), authenticated
+	// like the inline hook.
+	r("GET", eventHookRoute, s.eventHookChallenge, public())
+	r("POST", eventHookRoute, s.eventHookDelivery, public())
 
 	// Console.
 	r("GET", "/healthz", s.healthz, public())
@@ -69,6 +74,17 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/settings/okta/check", s.checkOktaOrg, inProject(auth.PermPlanEdit))
 	r("GET", "/projects/:pid/settings/okta/remove", s.removeOktaOrgConfirm, inProject(auth.PermPlanEdit))
 	r("POST", "/projects/:pid/settings/okta/remove", s.removeOktaOrg, inProject(auth.PermPlanEdit))
+	r("GET", "/projects/:pid/settings/hook", s.hookSettingsPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/settings/hook", s.saveHookSettings, inProject(auth.PermSourceEdit))
+	r("GET", "/projects/:pid/settings/hook/remove", s.removeHookConfirm, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/settings/hook/remove", s.removeHook, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/settings/hook/register", s.registerHook, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/settings/hook/test", s.testHook, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/settings/hook/events/register", s.registerEventHook, inProject(auth.PermRun))
+	r("GET", "/projects/:pid/settings/hook/sources/:sid", s.hookBindPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/settings/hook/sources/:sid", s.saveHookBind, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/settings/hook/sources/:sid/test", s.testHookBind, inProject(auth.PermSourceEdit))
+	r("POST", "/projects/:pid/settings/hook/sources/:sid/remove", s.removeHookBind, inProject(auth.PermSourceEdit))
 	r("GET", "/projects/:pid/delete", s.deleteProjectConfirm, inProject(auth.PermProjectDelete))
 	r("POST", "/projects/:pid/delete", s.deleteProject, inProject(auth.PermProjectDelete))
 
@@ -230,6 +246,19 @@ func (s *Server) routes() {
 	r("POST", "/projects/:pid/cutover/canaries", s.markCanary, inProject(auth.PermRun))
 	r("GET", "/projects/:pid/cutover/canaries/:cid/remove", s.removeCanaryConfirm, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/cutover/canaries/:cid/remove", s.removeCanary, inProject(auth.PermRun))
+
+	// The migration program around the password import hook
+	// (web/program.go). Reading is PermProjectRead; the period is the
+	// engineers' setting (PermRun), as the load ladder. Erasing the staged
+	// hashes is a decision about the sources' credentials, as their
+	// password settings are: PermSourceEdit (the project lead or an
+	// engineer).
+	r("GET", "/projects/:pid/program", s.programPage, inProject(auth.PermProjectRead))
+	r("POST", "/projects/:pid/program/settings", s.saveProgram, inProject(permProgramEdit))
+	r("GET", "/projects/:pid/program/erase", s.eraseHashesConfirm, inProject(permProgramErase))
+	// The stragglers' logins are personal data: PermPIIRead, audited.
+	r("GET", "/projects/:pid/program/stragglers.csv", s.exportStragglers, inProject(auth.PermPIIRead))
+	r("POST", "/projects/:pid/program/erase", s.eraseHashes, inProject(permProgramErase))
 
 	// The plan documents and the frozen plan versions (web/documents.go).
 	// Reading and downloading are PermProjectRead: the documents hold the

@@ -96,6 +96,9 @@ type Options struct {
 	SecureCookies bool
 	SessionTTL    time.Duration
 	Version       string
+	// PublicURL is the address people and Okta reach the console at
+	// (FERRY_BASE_URL); empty: the request's own scheme and host.
+	PublicURL string
 	// MaxBodyBytes caps form and JSON request bodies.
 	MaxBodyBytes int64
 	// MaxUploadBytes caps spreadsheet uploads (matrix imports).
@@ -135,8 +138,13 @@ type Services struct {
 	// Documents are the plan versions and the facts the plan documents show.
 	Documents Documents
 	// PasswordHook answers Okta's password import inline hook (nil: the
-	// endpoint answers 404).
+	// endpoint answers 404); HookSettings keeps its settings and its
+	// registration in the org (nil: the settings page says it is missing).
 	PasswordHook PasswordHook
+	HookSettings HookSettings
+	// Program is the migration program around the hook: its dashboard and
+	// its end (nil: the program pages answer 404).
+	Program ProgramService
 }
 
 // Server is the console's HTTP server.
@@ -161,6 +169,8 @@ type Server struct {
 	// documents makes the plan documents and keeps the plan versions.
 	documents Documents
 	hook      PasswordHook
+	hookAdmin HookSettings
+	program   ProgramService
 	assets    *static.Assets
 	log       *slog.Logger
 	opts      Options
@@ -186,7 +196,8 @@ func New(svc Services, assets *static.Assets, logger *slog.Logger, opts Options)
 		opts.DataDir = filepath.Join(os.TempDir(), "ferry")
 	}
 	s := &Server{auth: svc.Auth, plan: svc.Plan, audit: svc.Audit, health: svc.Health, schema: svc.Schema, mapping: svc.Mapping,
-		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, documents: svc.Documents, hook: svc.PasswordHook, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+		privacy: svc.Privacy, staging: svc.Staging, quality: svc.Quality, jobs: svc.Jobs, orgs: svc.Orgs, checker: svc.OrgChecker, creds: svc.Credentials, defects: svc.Defects, loads: svc.Loads, runner: svc.LoadRunner, documents: svc.Documents, hook: svc.PasswordHook, hookAdmin: svc.HookSettings, assets: assets, log: logger, opts: opts, access: map[string]access{}}
+	s.program = svc.Program
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

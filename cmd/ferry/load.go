@@ -173,8 +173,11 @@ func executeRun(ctx context.Context, a *app, run *load.Run, token string, quiet 
 }
 
 func commandOf(run *load.Run) string {
-	if run.Kind == load.KindRollback {
+	switch run.Kind {
+	case load.KindRollback:
 		return "rollback"
+	case load.KindResetPassword:
+		return "reset-stragglers"
 	}
 	return "load"
 }
@@ -191,7 +194,7 @@ func printRunSummary(ctx context.Context, a *app, projectID, runID int64, stdout
 	}
 	fmt.Fprintf(stdout, "%s: %s — %s\n", run.Label(), run.Status, run.Message)
 	for _, st := range []string{load.StateCreated, load.StateExisted, load.StateRemoved, load.StateDeactivated, load.StateGone,
-		load.StateFailed, load.StateSkipped, load.StatePending, load.StateSending, load.StateExported} {
+		load.StateReset, load.StateFailed, load.StateSkipped, load.StatePending, load.StateSending, load.StateExported} {
 		if n := c.Of(st); n > 0 {
 			fmt.Fprintf(stdout, "  %-12s %d\n", st, n)
 		}

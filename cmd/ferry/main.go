@@ -69,6 +69,8 @@ Usage:
                                                    activate staged users in a wave
   ferry managers --project NAME                    set managerId and manager from the sources' references
   ferry reconcile --project NAME [--run N]         read back the users Ferry created and list the differences
+  ferry reset-stragglers --project NAME [--period-days N] [--no-email]
+                                                   reset the passwords of hook users who never signed in
   ferry groups import --project NAME --source NAME [--flatten] FILE
                                                    import a source's nested group hierarchy
   ferry plan export --project NAME [--out FILE]    write the whole plan as one JSON file (docs/plan.md)
@@ -129,6 +131,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return managersCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "reconcile":
 		return reconcileCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "reset-stragglers":
+		return resetStragglersCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "groups":
 		return groupsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "plan":
@@ -313,9 +317,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := web.New(web.Services{Auth: demoData.authService(), Plan: a.plan, Audit: audit.NewReader(a.db.Read), Health: a.db,
 		Schema: a.schema, Mapping: a.mapping, Privacy: a.privacy, Staging: a.staging, Quality: a.quality, Jobs: runner, Orgs: a.orgs, OrgChecker: checker,
 		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner, Documents: a.documents(),
-		PasswordHook: a.passwordHook}, assets, a.log, web.Options{
+		PasswordHook: a.passwordHook, HookSettings: a.passwordHook, Program: a.program()}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
-		DataDir: cfg.DataDir,
+		DataDir: cfg.DataDir, PublicURL: cfg.PublicURL(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -31,11 +31,12 @@ func sandboxCommand(ctx context.Context, args []string, getenv func(string) stri
 	dropRate := fs.Float64("fault-drop", 0, "share of requests whose connection is closed unanswered, 0 to 1")
 	lostRate := fs.Float64("fault-lost-response", 0, "share of requests processed but left unanswered, 0 to 1")
 	failLogins := fs.String("fault-fail-logins", "", "comma-separated logins whose creation always fails with 500 E0000009, e.g. a@x.com,b@y.com")
+	readOnly := fs.Bool("read-only", false, "the org is in read-only mode: a password the import hook verified is not saved (provider stays IMPORT, the event is a FAILURE)")
 	noLimits := fs.Bool("no-limits", false, "lift the rate and concurrency limits (every bucket 1,000,000,000 per minute, concurrency 1,000,000), for benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	const usage = "usage: ferry sandbox --token TOKEN [--addr 127.0.0.1:9090] [--users-per-minute N] [--concurrency N] [--no-limits] [--fault-fail-logins a@x.com,b@y.com]"
+	const usage = "usage: ferry sandbox --token TOKEN [--addr 127.0.0.1:9090] [--users-per-minute N] [--concurrency N] [--no-limits] [--read-only] [--fault-fail-logins a@x.com,b@y.com]"
 	if *token == "" || fs.NArg() != 0 {
 		return errors.New(usage)
 	}
@@ -73,6 +74,7 @@ func sandboxCommand(ctx context.Context, args []string, getenv func(string) stri
 			FailCreateLogins: failing},
 		Logger: logger,
 	})
+	sim.SetReadOnly(*readOnly)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)

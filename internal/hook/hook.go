@@ -4,12 +4,16 @@
 // VERIFIED or UNVERIFIED after checking the password against the legacy
 // credential it staged — in every format internal/hashes verifies, including
 // those Okta cannot import (argon2, scrypt, crypt(3), iterated digests).
+// A source may instead be checked by a bind against its legacy LDAP or
+// Active Directory server (ldapbind.go), without ever locking an account out.
 //
 // Okta allows one password import hook per org, so a hook belongs to an Okta
 // org and serves every project that targets that org (hook_projects); its
 // endpoint carries the org's key, a random id, never the org's URL. Okta
 // authenticates with a shared secret in a header (the HTTP "HEADER" auth
-// scheme), sealed at rest with Ferry's secret key like the Okta API tokens.
+// scheme), sealed at rest with Ferry's secret key like the Okta API tokens,
+// or with an OAuth 2.0 access token (the OAUTH channel) that Ferry verifies
+// with the issuer's published keys (oauth.go).
 //
 // What the package promises: never slower than Okta allows (a time budget,
 // 2 s by default, and a bounded verification pool that refuses at once when
@@ -25,6 +29,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"strings"
 	"time"
@@ -72,15 +77,23 @@ type Config struct {
 	ID     int64  `gorm:"column:id;primaryKey" json:"id"`
 	OrgURL string `gorm:"column:org_url" json:"orgUrl"`
 	// OrgKey is the random id in the endpoint's path.
-	OrgKey       string `gorm:"column:org_key" json:"orgKey"`
+	OrgKey string `gorm:"column:org_key" json:"orgKey"`
+	// AuthType is AuthHeader (the shared secret) or AuthOAuth (an access
+	// token checked with the OAuth* settings).
+	AuthType     string `gorm:"column:auth_type" json:"authType"`
 	HeaderName   string `gorm:"column:header_name" json:"headerName"`
 	SecretSealed string `gorm:"column:secret_sealed" json:"-"`
 	// SecretHint is the secret's last four characters.
-	SecretHint string    `gorm:"column:secret_hint" json:"secretHint"`
-	BudgetMS   int64     `gorm:"column:budget_ms" json:"budgetMs"`
-	Version    int64     `gorm:"column:version" json:"version"`
-	CreatedAt  time.Time `gorm:"column:created_at" json:"createdAt"`
-	UpdatedAt  time.Time `gorm:"column:updated_at" json:"updatedAt"`
+	SecretHint    string    `gorm:"column:secret_hint" json:"secretHint"`
+	OAuthIssuer   string    `gorm:"column:oauth_issuer" json:"oauthIssuer"`
+	OAuthAudience string    `gorm:"column:oauth_audience" json:"oauthAudience"`
+	OAuthJWKSURL  string    `gorm:"column:oauth_jwks_url" json:"oauthJwksUrl"`
+	OAuthClientID string    `gorm:"column:oauth_client_id" json:"oauthClientId"`
+	OAuthScope    string    `gorm:"column:oauth_scope" json:"oauthScope"`
+	BudgetMS      int64     `gorm:"column:budget_ms" json:"budgetMs"`
+	Version       int64     `gorm:"column:version" json:"version"`
+	CreatedAt     time.Time `gorm:"column:created_at" json:"createdAt"`
+	UpdatedAt     time.Time `gorm:"column:updated_at" json:"updatedAt"`
 	// ProjectIDs are the projects the hook serves.
 	ProjectIDs []int64 `gorm:"-" json:"projectIds"`
 	// OrgMoved is set by FindConfig when the project's Okta org connection
@@ -120,6 +133,13 @@ type ConfigInput struct {
 	RotateSecret bool
 	// Budget is the time budget (0 keeps it, or DefaultBudget).
 	Budget time.Duration
+	// AuthType is how Okta authenticates the inline hook's calls:
+	// AuthHeader or AuthOAuth ("" keeps it, or AuthHeader for a new hook).
+	// OAuth needs an issuer and an audience. The shared secret stays: the
+	// event hook is authenticated by it whatever AuthType says.
+	AuthType string
+	// OAuth replaces the access token checks (nil keeps the saved ones).
+	OAuth *OAuthSettings
 }
 
 // OrgFinder finds a project's Okta org connection (orgs.Service).
@@ -166,6 +186,9 @@ type Options struct {
 	ThrottleWindow                          time.Duration
 	// MaxBodyBytes bounds a request (default 64 KiB; Okta's are ~1 KiB).
 	MaxBodyBytes int
+	// OAuthClient fetches OAuth issuers' metadata and keys (default: a
+	// client following at most three redirects, to https only).
+	OAuthClient *http.Client
 }
 
 // Service keeps the hooks' configuration and answers Okta's calls.
@@ -181,6 +204,9 @@ type Service struct {
 	// a flood of forged requests cannot flood the audit log.
 	audits  *window
 	maxBody int
+	// ldap is the state of the bind checks (ldapbind.go).
+	ldap  binds
+	oauth *oauthVerifier
 }
 
 // NewService returns the service.
@@ -215,7 +241,8 @@ func NewService(database *db.DB, deps Deps, opts Options) *Service {
 	return &Service{db: database, deps: deps, now: opts.Now, log: opts.Logger, verify: opts.Verifier,
 		pool:     newPool(opts.Workers, opts.Queue),
 		throttle: newThrottle(opts.FailuresPerUsername, opts.FailuresPerAddress, opts.ThrottleWindow, opts.Now),
-		audits:   newWindow(20, time.Minute, opts.Now), maxBody: opts.MaxBodyBytes}
+		audits:   newWindow(20, time.Minute, opts.Now), maxBody: opts.MaxBodyBytes,
+		oauth: newOAuthVerifier(opts.OAuthClient, opts.Now, opts.Logger)}
 }
 
 // MaxBodyBytes is the largest request the hook reads.
@@ -311,9 +338,25 @@ func (s *Service) SaveConfig(ctx context.Context, projectID, version int64, in C
 			if err != nil {
 				return err
 			}
-			c = &Config{OrgURL: conn.OrgURL, OrgKey: key, HeaderName: DefaultHeaderName, BudgetMS: DefaultBudget.Milliseconds(), Version: 0, CreatedAt: now}
+			c = &Config{OrgURL: conn.OrgURL, OrgKey: key, AuthType: AuthHeader, HeaderName: DefaultHeaderName, BudgetMS: DefaultBudget.Milliseconds(), Version: 0, CreatedAt: now}
 		} else {
 			before = *c
+		}
+		if in.AuthType != "" {
+			c.AuthType = in.AuthType
+		}
+		if o := in.OAuth; o != nil {
+			c.OAuthIssuer, c.OAuthAudience, c.OAuthJWKSURL, c.OAuthClientID, c.OAuthScope = o.Issuer, o.Audience, o.JWKSURL, o.ClientID, o.Scope
+		}
+		if c.AuthType == AuthOAuth && (c.OAuthIssuer == "" || c.OAuthAudience == "") {
+			fields := map[string]string{}
+			if c.OAuthIssuer == "" {
+				fields["oauth_issuer"] = "OAuth needs the issuer: the authorization server that signs Okta's access tokens (for instance https://acme.okta.com/oauth2/default)."
+			}
+			if c.OAuthAudience == "" {
+				fields["oauth_audience"] = "OAuth needs the audience: the aud claim of the access tokens (api://default on Okta's default authorization server)."
+			}
+			return apperr.Invalid("Please correct the highlighted fields.", fields)
 		}
 		secretChanged := false
 		switch {
@@ -322,6 +365,8 @@ func (s *Service) SaveConfig(ctx context.Context, projectID, version int64, in C
 			if err := s.setSecret(c, *in.Secret); err != nil {
 				return err
 			}
+		// OAuth hooks have a secret too: Okta's event hooks, which confirm
+		// the imports, know only the header scheme.
 		case in.RotateSecret || !exists:
 			secret, err := randomText(32)
 			if err != nil {
@@ -349,7 +394,8 @@ func (s *Service) SaveConfig(ctx context.Context, projectID, version int64, in C
 			}
 		} else {
 			res := tx.Model(c).Where("id = ? AND version = ?", c.ID, before.Version).
-				Select("header_name", "secret_sealed", "secret_hint", "budget_ms", "version", "updated_at").Updates(c)
+				Select("auth_type", "header_name", "secret_sealed", "secret_hint", "oauth_issuer", "oauth_audience",
+					"oauth_jwks_url", "oauth_client_id", "oauth_scope", "budget_ms", "version", "updated_at").Updates(c)
 			if res.Error != nil {
 				return res.Error
 			}
@@ -460,6 +506,12 @@ func (in ConfigInput) validate() error {
 	if in.Budget != 0 && (in.Budget < MinBudget || in.Budget > MaxBudget) {
 		fields["budget"] = "The time budget is between 200 and 2500 milliseconds: Okta waits 3 seconds at most."
 	}
+	if in.AuthType != "" && in.AuthType != AuthHeader && in.AuthType != AuthOAuth {
+		fields["auth_type"] = "Okta authenticates with a shared secret in a header (header) or an OAuth 2.0 access token (oauth)."
+	}
+	if in.OAuth != nil {
+		in.OAuth.validate(fields)
+	}
 	if len(fields) > 0 {
 		return apperr.Invalid("Please correct the highlighted fields.", fields)
 	}
@@ -494,14 +546,21 @@ func randomText(n int) (string, error) {
 }
 
 // auditView is what the audit log keeps of a hook: the secret only as
-// whether it changed and its last four characters.
+// whether it changed and its last four characters. The OAuth settings are
+// not secrets (Okta keeps the client secret and the private key).
 type auditView struct {
-	OrgURL     string `json:"orgUrl"`
-	Path       string `json:"path"`
-	HeaderName string `json:"headerName"`
-	Secret     string `json:"secret"`
-	BudgetMS   int64  `json:"budgetMs"`
-	Version    int64  `json:"version"`
+	OrgURL        string `json:"orgUrl"`
+	Path          string `json:"path"`
+	AuthType      string `json:"authType"`
+	HeaderName    string `json:"headerName"`
+	Secret        string `json:"secret"`
+	OAuthIssuer   string `json:"oauthIssuer,omitempty"`
+	OAuthAudience string `json:"oauthAudience,omitempty"`
+	OAuthJWKSURL  string `json:"oauthJwksUrl,omitempty"`
+	OAuthClientID string `json:"oauthClientId,omitempty"`
+	OAuthScope    string `json:"oauthScope,omitempty"`
+	BudgetMS      int64  `json:"budgetMs"`
+	Version       int64  `json:"version"`
 }
 
 func auditViewOf(c *Config, secretChanged bool) *auditView {
@@ -512,7 +571,9 @@ func auditViewOf(c *Config, secretChanged bool) *auditView {
 	if secretChanged {
 		secret = "changed, now ending in …" + c.SecretHint
 	}
-	return &auditView{OrgURL: c.OrgURL, Path: c.Path(), HeaderName: c.HeaderName, Secret: secret, BudgetMS: c.BudgetMS, Version: c.Version}
+	return &auditView{OrgURL: c.OrgURL, Path: c.Path(), AuthType: c.AuthType, HeaderName: c.HeaderName, Secret: secret,
+		OAuthIssuer: c.OAuthIssuer, OAuthAudience: c.OAuthAudience, OAuthJWKSURL: c.OAuthJWKSURL, OAuthClientID: c.OAuthClientID,
+		OAuthScope: c.OAuthScope, BudgetMS: c.BudgetMS, Version: c.Version}
 }
 
 // wrap passes application errors through and turns anything else into an

@@ -54,6 +54,22 @@ const (
 	CauseUnauthorized = "unauthorized"
 	// CauseInternal: the database failed; nothing was decided.
 	CauseInternal = "internal"
+	// Causes of the bind check against the legacy directory (ldapbind.go).
+	// CauseLegacyUnreachable: no connection, TLS failed, or no answer in time.
+	CauseLegacyUnreachable = "legacy_unreachable"
+	// CauseLegacyLocked: the legacy account is locked (AD data 775).
+	CauseLegacyLocked = "legacy_locked"
+	// CauseLegacyDisabled: disabled, expired or restricted account (AD data
+	// 533, 701, 530, 531).
+	CauseLegacyDisabled = "legacy_disabled"
+	// CauseLegacyExpired: the password expired or must be changed (AD data
+	// 532, 773).
+	CauseLegacyExpired = "legacy_expired"
+	// CauseLegacyRefused: another refusal; the password was not checked.
+	CauseLegacyRefused = "legacy_refused"
+	// CauseLockoutGuard: Ferry stopped binding the account before the
+	// directory would lock it out.
+	CauseLockoutGuard = "lockout_guard"
 )
 
 // ActionRefused is the audit action of a request refused for its
@@ -144,9 +160,9 @@ var unauthorizedBody = errorBody("Authentication failed.")
 // never logged, stored or audited.
 func (s *Service) Verify(ctx context.Context, orgKey string, header http.Header, body []byte) (int, []byte) {
 	start := time.Now()
-	c, ok := s.authenticate(ctx, orgKey, header)
-	if !ok {
-		return http.StatusUnauthorized, unauthorizedBody
+	c, refused := s.authenticateAs(ctx, orgKey, header, true)
+	if refused != nil {
+		return refused.status, refused.body
 	}
 	budget := c.Budget()
 	if budget <= 0 {
@@ -159,11 +175,22 @@ func (s *Service) Verify(ctx context.Context, orgKey string, header http.Header,
 	return v.status, v.body
 }
 
-// authenticate finds the org's hook and checks the shared secret in
-// constant time. A failure is audited (without any secret) and answered 401
-// whether the org key or the secret was wrong.
+// authenticate finds the org's hook and checks the shared secret, whatever
+// the inline hook's scheme: Okta's event hooks know only the header scheme.
 func (s *Service) authenticate(ctx context.Context, orgKey string, header http.Header) (*Config, bool) {
-	var c *Config
+	c, refused := s.authenticateAs(ctx, orgKey, header, false)
+	return c, refused == nil
+}
+
+// authenticateAs finds the org's hook and checks the caller: the shared
+// secret in constant time, or, for an inline hook call (inline) of an OAuth
+// hook, the access token (oauth.go). A failure is audited (without any
+// secret or token) and answered 401 whether the org key or the credential
+// was wrong. When Ferry cannot check a token (the issuer's keys are out of
+// reach) the answer is 503, as for any other failure of Ferry's. refused is
+// the answer when the caller is not let in.
+func (s *Service) authenticateAs(ctx context.Context, orgKey string, header http.Header, inline bool) (c *Config, refused *verdict) {
+	start := time.Now()
 	if validOrgKey(orgKey) {
 		var found []Config
 		if err := s.db.Read.WithContext(ctx).Where("org_key = ?", orgKey).Limit(1).Find(&found).Error; err != nil {
@@ -173,7 +200,25 @@ func (s *Service) authenticate(ctx context.Context, orgKey string, header http.H
 		}
 	}
 	reason := "unknown endpoint"
-	if c != nil {
+	switch {
+	case c != nil && inline && c.AuthType == AuthOAuth:
+		err := s.oauth.verify(ctx, c, header, keyFetchTimeout(c.Budget()))
+		var refusal *tokenRefusal
+		switch {
+		case err == nil:
+			return c, nil
+		case errors.As(err, &refusal):
+			reason = "OAuth access token refused: " + refusal.reason
+		default:
+			// Not the caller's fault: Ferry cannot check, so Okta must not
+			// read this as a wrong credential.
+			s.log.ErrorContext(ctx, "password import hook: cannot check the OAuth access token", slog.Int64("hook", c.ID),
+				slog.String("error", err.Error()))
+			v := unavailable(CauseInternal)
+			s.record(ctx, c, "", v, time.Since(start))
+			return nil, &v
+		}
+	case c != nil:
 		secret, err := s.deps.Sealer.Open(c.SecretSealed)
 		if err != nil {
 			s.log.ErrorContext(ctx, "password import hook: the shared secret cannot be opened (another secret key?)",
@@ -187,7 +232,7 @@ func (s *Service) authenticate(ctx context.Context, orgKey string, header http.H
 			}
 			a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(secret))
 			if subtle.ConstantTimeCompare(a[:], b[:]) == 1 && given != "" {
-				return c, true
+				return c, nil
 			}
 			reason = "no shared secret"
 			if len(got) > 0 {
@@ -214,7 +259,7 @@ func (s *Service) authenticate(ctx context.Context, orgKey string, header http.H
 			s.log.ErrorContext(ctx, "password import hook: cannot audit a refused request", slog.String("error", err.Error()))
 		}
 	}
-	return nil, false
+	return nil, &verdict{status: http.StatusUnauthorized, body: unauthorizedBody, outcome: OutcomeError, cause: CauseUnauthorized}
 }
 
 // validOrgKey reports whether key could be an org key (URL-safe base64),
@@ -295,7 +340,22 @@ func (s *Service) check(ctx context.Context, c *Config, username, loginKey, pass
 		return unverified(cause)
 	}
 	v := unverified(CauseNoCredential)
+	var pending *verdict // a bind that could not check: 503 unless another candidate verifies
+	bound := map[[32]byte]verdict{}
 	for _, cand := range cands {
+		if bv, ok := s.bindCheck(ctx, c, cand, password, bound); ok {
+			switch bv.outcome {
+			case OutcomeVerified:
+				return bv
+			case OutcomeError:
+				pending = &bv
+			default:
+				if v.cause == CauseNoCredential || bv.cause == CauseWrongPassword {
+					v = bv
+				}
+			}
+			continue
+		}
 		if cand.hash == nil {
 			continue
 		}
@@ -317,6 +377,9 @@ func (s *Service) check(ctx context.Context, c *Config, username, loginKey, pass
 		}
 		v = unverified(CauseWrongPassword)
 		v.projectID, v.sourceID = cand.projectID, cand.sourceID
+	}
+	if pending != nil {
+		return *pending
 	}
 	if v.cause == CauseNoCredential && len(cands) > 0 {
 		v.projectID, v.sourceID = cands[0].projectID, cands[0].sourceID

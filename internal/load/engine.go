@@ -1062,6 +1062,14 @@ func (x *execution) cancelRest(ctx context.Context) {
 				if !found {
 					r = result{state: StateSkipped, code: "FERRY_CANCELLED", summary: "The run was cancelled before this user was created."}
 				}
+			} else if settle := cancelSettlers[it.Action]; settle != nil {
+				// The kind reads the user to tell whether its request
+				// took effect (reset.go).
+				settled, ok := settle(ctx, x, it)
+				if !ok {
+					return
+				}
+				r = settled
 			} else {
 				// Not a create: what became of it is the user's state in
 				// Okta, which a reconciliation reads; nothing is guessed.
@@ -1094,6 +1102,11 @@ var kindSummaries = map[string]func(c Counts) string{}
 // kindAfter runs after a run of a kind has done its work, before it is
 // marked done (canary sign-ins, a reconciliation's defects …).
 var kindAfter = map[string][]func(ctx context.Context, x *execution) error{}
+
+// cancelSettlers settle, by item action, a user whose request may have
+// been in flight when its run was cancelled; ok is false when the lookup
+// could not finish (the user stays sending).
+var cancelSettlers = map[string]func(ctx context.Context, x *execution, it *Item) (r result, ok bool){}
 
 // summarize says in one sentence how a run ended.
 func summarize(run *Run, c Counts) string {

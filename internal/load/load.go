@@ -33,6 +33,9 @@ const (
 	KindActivate  = "activate"
 	KindManagers  = "managers"
 	KindReconcile = "reconcile"
+	// The end of a migration program (stragglers.go, reset.go): a password
+	// reset for the hook users who never signed in within its period.
+	KindResetPassword = "reset_password"
 )
 
 // Item actions: what a run does to one user.
@@ -44,6 +47,8 @@ const (
 	ActionManager  = "manager"
 	ActionRead     = "read"
 	ActionRemove   = "remove" // a rollback
+	// ActionResetPassword: lifecycle/reset_password for a straggler.
+	ActionResetPassword = "reset_password"
 )
 
 // Legacy account statuses read from a source, and what becomes of them.
@@ -217,6 +222,8 @@ func (r *Run) Label() string {
 		return "Manager pass (run " + itoa(r.Number) + ")"
 	case KindReconcile:
 		return "Reconciliation (run " + itoa(r.Number) + ")"
+	case KindResetPassword:
+		return "Password reset of stragglers (run " + itoa(r.Number) + ")"
 	}
 	return "Load (run " + itoa(r.Number) + ")"
 }

@@ -332,11 +332,13 @@ func normalJSON(v any) any {
 }
 
 // expectedStatuses are the statuses that match the one Ferry expects: the
-// person may since have finished an activation (PROVISIONED → ACTIVE) or
-// changed an expired password (PASSWORD_EXPIRED → ACTIVE).
+// person may since have finished an activation (PROVISIONED → ACTIVE),
+// changed an expired password (PASSWORD_EXPIRED → ACTIVE) or set a new one
+// after a straggler's reset (RECOVERY → ACTIVE).
 var expectedStatuses = map[string][]string{
 	okta.StatusProvisioned:     {okta.StatusProvisioned, okta.StatusActive},
 	okta.StatusPasswordExpired: {okta.StatusPasswordExpired, okta.StatusActive},
+	okta.StatusRecovery:        {okta.StatusRecovery, okta.StatusActive},
 }
 
 // compareStatus compares the user's status (or the one it is moving to)

@@ -91,10 +91,14 @@ func TestRequestsMatchOktasOpenAPIDocument(t *testing.T) {
 	pick := func(r *http.Request) (int, string) {
 		p := r.URL.Path
 		switch {
+		case strings.HasPrefix(p, "/api/v1/inlineHooks/") && (r.Method == "PUT" || r.Method == "GET"):
+			return 200, answers["POST /api/v1/inlineHooks"]
 		case r.Method == "DELETE" || r.Method == "PUT":
 			return 204, ""
 		case strings.HasSuffix(p, "/lifecycle/deactivate"), strings.HasSuffix(p, "/lifecycle/suspend"), strings.HasSuffix(p, "/lifecycle/unsuspend"):
 			return 200, ""
+		case strings.HasSuffix(p, "/lifecycle/reset_password"):
+			return 200, `{"resetPasswordUrl":"https://example.okta.com/reset_password/XE6wE17zmphl3KqAPFxO"}`
 		case strings.HasSuffix(p, "/lifecycle/expire_password"):
 			return 200, answers["POST /lifecycle/expire_password"]
 		case r.Method == "GET" && strings.HasSuffix(p, "/groups") && strings.HasPrefix(p, "/api/v1/users/"):
@@ -198,6 +202,7 @@ func TestRequestsMatchOktasOpenAPIDocument(t *testing.T) {
 		"suspendUser":                 func(c *okta.Client) error { _, err := c.SuspendUser(ctx, "00u1"); return err },
 		"unsuspendUser":               func(c *okta.Client) error { _, err := c.UnsuspendUser(ctx, "00u1"); return err },
 		"expirePassword":              func(c *okta.Client) error { _, _, err := c.ExpirePassword(ctx, "00u1"); return err },
+		"resetPassword":               func(c *okta.Client) error { _, _, err := c.ResetPassword(ctx, "00u1", true); return err },
 		"listUserGroups":              func(c *okta.Client) error { _, _, err := c.ListUserGroups(ctx, "00u1"); return err },
 		"addGroup": func(c *okta.Client) error {
 			_, _, err := c.CreateGroup(ctx, okta.GroupProfile{Name: "Ferry wave 1", Description: "d"})
@@ -231,6 +236,14 @@ func TestRequestsMatchOktasOpenAPIDocument(t *testing.T) {
 			return err
 		},
 		"activateInlineHook": func(c *okta.Client) error { _, _, err := c.ActivateInlineHook(ctx, "calr0dvWvbMQJHZCM0g3"); return err },
+		"getInlineHook":      func(c *okta.Client) error { _, _, err := c.GetInlineHook(ctx, "calr0dvWvbMQJHZCM0g3"); return err },
+		"replaceInlineHook": func(c *okta.Client) error {
+			_, _, err := c.ReplaceInlineHook(ctx, "calr0dvWvbMQJHZCM0g3", okta.InlineHookReplace{Name: "Ferry", Version: "1.0.0",
+				Channel: okta.InlineHookChannel{Type: okta.InlineHookChannelHTTP, Version: "1.0.0", Config: &okta.InlineHookChannelConfig{
+					URI: "https://ferry.example.com/api/hooks/okta/password-import/k3y", Method: "POST",
+					AuthScheme: &okta.InlineHookAuthScheme{Type: okta.InlineHookAuthHeader, Key: "Authorization", Value: "n3w-s3cret"}}}})
+			return err
+		},
 	}
 	for _, auth := range []func(*okta.Config){
 		func(cfg *okta.Config) {},
@@ -307,7 +320,8 @@ var clientPaths = []string{
 	"/api/v1/meta/schemas/user/{schemaId}", "/api/v1/inlineHooks", "/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate",
 	"/api/v1/groups/{groupId}/apps", "/api/v1/groups/rules",
 	"/api/v1/users/{id}/lifecycle/suspend", "/api/v1/users/{id}/lifecycle/unsuspend", "/api/v1/users/{id}/lifecycle/expire_password",
-	"/api/v1/users/{id}/groups",
+	"/api/v1/users/{id}/lifecycle/reset_password",
+	"/api/v1/users/{id}/groups", "/api/v1/inlineHooks/{inlineHookId}",
 }
 
 var schemaWithBoolUnique = strings.Replace(schemaJSON, `"unique": "UNIQUE_VALIDATED"`, `"unique": true`, 1)

@@ -29,13 +29,9 @@ func (c *Client) ListInlineHooks(ctx context.Context, hookType string) ([]Inline
 // CreateInlineHook registers an inline hook (POST /api/v1/inlineHooks,
 // createInlineHook); Okta creates it ACTIVE.
 func (c *Client) CreateInlineHook(ctx context.Context, body InlineHookCreate) (*InlineHook, Response, error) {
-	var secrets []string
-	if body.Channel.Config != nil && body.Channel.Config.AuthScheme != nil && body.Channel.Config.AuthScheme.Value != "" {
-		secrets = []string{body.Channel.Config.AuthScheme.Value}
-	}
 	var h InlineHook
 	res, _, err := c.do(ctx, call{op: "createInlineHook", method: http.MethodPost, tmpl: "/api/v1/inlineHooks",
-		path: "/api/v1/inlineHooks", body: body, secrets: secrets}, &h)
+		path: "/api/v1/inlineHooks", body: body, secrets: body.Channel.secrets()}, &h)
 	if err != nil {
 		return nil, res, err
 	}
@@ -138,4 +134,17 @@ func (c *Client) RegisterPasswordImportHook(ctx context.Context, h PasswordImpor
 // LogValue hides the shared secret.
 func (h PasswordImportHook) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("name", h.Name), slog.String("uri", h.URI), slog.String("auth_key", h.AuthKey), slog.String("auth_value", redacted))
+}
+
+// secrets are the channel's secrets, scrubbed from error messages: the
+// shared secret, or the OAuth client secret.
+func (ch InlineHookChannel) secrets() []string {
+	var out []string
+	if cfg := ch.Config; cfg != nil && cfg.AuthScheme != nil && cfg.AuthScheme.Value != "" {
+		out = append(out, cfg.AuthScheme.Value)
+	}
+	if o := ch.OAuth; o != nil && o.ClientSecret != "" {
+		out = append(out, o.ClientSecret)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package okta
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -75,6 +76,43 @@ func (c *Client) ExpirePassword(ctx context.Context, userID string) (*User, Resp
 		return nil, res, err
 	}
 	return &u, res, nil
+}
+
+// ResetPasswordToken is the answer of resetPassword (ResetPasswordToken):
+// with sendEmail=false, the one-time link with which the user sets a new
+// password; with sendEmail=true Okta emails it and answers {}. The link
+// lets anyone set the user's password, so its fmt and slog forms hide it.
+type ResetPasswordToken struct {
+	ResetPasswordURL string `json:"resetPasswordUrl,omitempty"`
+}
+
+// Format hides the link from fmt.
+func (t ResetPasswordToken) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "{ResetPasswordURL:%s}", redacted)
+}
+
+// LogValue hides the link from slog.
+func (t ResetPasswordToken) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// ResetPassword starts a password reset
+// (POST /api/v1/users/{id}/lifecycle/reset_password?sendEmail=, resetPassword):
+// the user goes to RECOVERY and cannot sign in until it has set a new
+// password through the one-time link, which Okta emails (sendEmail true) or
+// returns. A user still on the password import hook (provider IMPORT) loses
+// it: the migration program's way to reach people who never signed in
+// (NOTES §2). Okta answers 403 E0000038 for a status that does not allow
+// it (STAGED, DEPROVISIONED …).
+func (c *Client) ResetPassword(ctx context.Context, userID string, sendEmail bool) (*ResetPasswordToken, Response, error) {
+	if err := needID("resetPassword", "user", userID); err != nil {
+		return nil, Response{}, err
+	}
+	var t ResetPasswordToken
+	res, _, err := c.do(ctx, call{op: "resetPassword", method: http.MethodPost, tmpl: "/api/v1/users/{id}/lifecycle/reset_password",
+		path: "/api/v1/users/" + url.PathEscape(userID) + "/lifecycle/reset_password", query: url.Values{"sendEmail": {boolString(sendEmail)}}}, &t)
+	if err != nil {
+		return nil, res, err
+	}
+	return &t, res, nil
 }
 
 func (c *Client) lifecycle(ctx context.Context, op, action, userID string, out any) (Response, error) {

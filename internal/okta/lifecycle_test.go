@@ -149,6 +149,39 @@ func TestLifecycleEndpointsSendTheSpecRequest(t *testing.T) {
 			},
 		},
 		{
+			name: "reset password: sendEmail=true, Okta answers {}",
+			call: func(c *okta.Client) (any, error) {
+				tok, _, err := c.ResetPassword(ctx, "00u1", true)
+				return tok, err
+			},
+			method: "POST", path: "/api/v1/users/00u1/lifecycle/reset_password", query: url.Values{"sendEmail": {"true"}}, status: 200, answer: `{}`,
+			check: func(t *testing.T, got any) {
+				if tok := got.(*okta.ResetPasswordToken); tok == nil || tok.ResetPasswordURL != "" {
+					t.Errorf("token = %#v", tok)
+				}
+			},
+		},
+		{
+			name: "reset password: sendEmail=false returns the link",
+			call: func(c *okta.Client) (any, error) {
+				tok, _, err := c.ResetPassword(ctx, "00ub0oNGTSWTBKOLGLNR", false)
+				return tok, err
+			},
+			method: "POST", path: "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/reset_password", query: url.Values{"sendEmail": {"false"}}, status: 200,
+			answer: `{"resetPasswordUrl":"https://example.okta.com/reset_password/XE6wE17zmphl3KqAPFxO"}`,
+			check: func(t *testing.T, got any) {
+				tok := got.(*okta.ResetPasswordToken)
+				if tok.ResetPasswordURL != "https://example.okta.com/reset_password/XE6wE17zmphl3KqAPFxO" {
+					t.Errorf("link = %q", tok.ResetPasswordURL)
+				}
+				var logged strings.Builder
+				slog.New(slog.NewTextHandler(&logged, nil)).Info("reset", "token", tok)
+				if s := fmt.Sprint(tok) + fmt.Sprintf("%+v %v", *tok, tok) + logged.String(); strings.Contains(s, "XE6wE17") {
+					t.Errorf("the link leaks: %s", s)
+				}
+			},
+		},
+		{
 			name: "user id is path-escaped",
 			call: func(c *okta.Client) (any, error) {
 				res, err := c.SuspendUser(ctx, "00u 1?x")
@@ -226,6 +259,8 @@ func TestLifecycleBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		"expire: dot-dot id":  func() error { _, _, err := c.ExpirePassword(ctx, ".."); return err },
 		"groups: empty id":    func() error { _, _, err := c.ListUserGroups(ctx, ""); return err },
 		"activate: empty id":  func() error { _, _, err := c.ActivateUser(ctx, "", true); return err },
+		"reset: empty id":     func() error { _, _, err := c.ResetPassword(ctx, "", true); return err },
+		"reset: dot-dot id":   func() error { _, _, err := c.ResetPassword(ctx, "..", false); return err },
 	}
 	for name, f := range calls {
 		if err := f(); err == nil {

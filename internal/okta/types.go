@@ -55,6 +55,9 @@ const (
 	InlineHookChannelHTTP        = "HTTP"
 	InlineHookChannelOAuth       = "OAUTH"
 	InlineHookAuthHeader         = "HEADER"
+	// OAuth client authentication of an OAUTH channel (authType).
+	InlineHookOAuthClientSecretPost = "client_secret_post"
+	InlineHookOAuthPrivateKeyJWT    = "private_key_jwt"
 )
 
 // The response headers Okta sends with every answer (NOTES §3).
@@ -359,14 +362,20 @@ type InlineHookCreate struct {
 }
 
 // InlineHookChannel is how Okta reaches the hook (InlineHookChannelHttp /
-// InlineHookChannelHttpCreate).
+// InlineHookChannelHttpCreate, or with Type OAUTH InlineHookChannelOAuth /
+// InlineHookChannelOAuthCreate).
 type InlineHookChannel struct {
 	Type    string                   `json:"type"`
 	Version string                   `json:"version"`
 	Config  *InlineHookChannelConfig `json:"config,omitempty"`
+	// OAuth is the OAUTH channel's client settings: they travel in
+	// channel.config beside Config's uri, method and headers (see
+	// MarshalJSON), Config's AuthScheme staying nil.
+	OAuth *InlineHookOAuthConfig `json:"-"`
 }
 
-// InlineHookChannelConfig is channel.config for the HTTP channel.
+// InlineHookChannelConfig is channel.config for the HTTP channel, and the
+// part of the OAUTH channel's config the two share (URI, Method, Headers).
 type InlineHookChannelConfig struct {
 	// URI must begin with https:// and be reachable by Okta (max 1024).
 	URI        string                `json:"uri"`
@@ -550,6 +559,9 @@ func (ch InlineHookChannel) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("type", ch.Type)}
 	if ch.Config != nil {
 		attrs = append(attrs, slog.Any("config", *ch.Config))
+	}
+	if ch.OAuth != nil {
+		attrs = append(attrs, slog.Any("oauth", *ch.OAuth))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -87,20 +87,11 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request, _ params) {
 			return
 		}
 		if verdict == verdictVerified {
-			h, err := bcrypt.GenerateFromPassword([]byte(password), oktaBcryptCost)
-			if err != nil {
+			// Saved unless the org is read-only; logged as user.import.password.
+			if !s.importVerifiedPassword(r, w.Header().Get("X-Okta-Request-Id"), id, password) {
 				fail()
 				return
 			}
-			now := s.now()
-			st.mu.Lock()
-			if cur := st.users[id]; cur != nil && cur.Hook {
-				cur.Hook = false
-				cur.PasswordHash = h
-				cur.ProviderType, cur.ProviderName = ProviderOkta, ProviderOkta
-				cur.PasswordChanged, cur.LastUpdated = &now, now
-			}
-			st.mu.Unlock()
 			ok = true
 		}
 	}

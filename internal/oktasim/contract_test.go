@@ -23,7 +23,7 @@ var servedPaths = []string{
 	"/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate", "/api/v1/inlineHooks/{inlineHookId}/lifecycle/deactivate",
 	"/api/v1/groups/{groupId}/apps", "/api/v1/groups/rules",
 	"/api/v1/users/{id}/lifecycle/suspend", "/api/v1/users/{id}/lifecycle/unsuspend", "/api/v1/users/{id}/lifecycle/expire_password",
-	"/api/v1/users/{id}/groups",
+	"/api/v1/users/{id}/groups", "/api/v1/users/{id}/lifecycle/reset_password",
 }
 
 var spec struct {
@@ -81,7 +81,7 @@ func TestResponsesMatchOktasOpenAPIDocument(t *testing.T) {
 	p["mobilePhone"] = "555-415-1337"
 	u := contractCall(t, v, o, "POST", "/api/v1/users?activate=true", map[string]any{"profile": p, "credentials": map[string]any{"password": map[string]any{"hash": hash}}, "groupIds": []string{gid}}, 200).obj(t)
 	uid := u["id"].(string)
-	contractCall(t, v, o, "POST", "/api/v1/users?activate=false", map[string]any{"profile": profile("staged@example.com")}, 200)
+	staged := contractCall(t, v, o, "POST", "/api/v1/users?activate=false", map[string]any{"profile": profile("staged@example.com")}, 200).obj(t)["id"].(string)
 	contractCall(t, v, o, "POST", "/api/v1/users", map[string]any{"profile": profile("hook@example.com"), "credentials": map[string]any{"password": map[string]any{"hook": map[string]any{"type": "default"}}}}, 200)
 	contractCall(t, v, o, "POST", "/api/v1/users", map[string]any{"profile": profile("isaac.brock@example.com")}, 400)
 	many := make([]string, 21)
@@ -89,6 +89,12 @@ func TestResponsesMatchOktasOpenAPIDocument(t *testing.T) {
 		many[i] = gid
 	}
 	contractCall(t, v, o, "POST", "/api/v1/users", map[string]any{"profile": profile("many@example.com"), "groupIds": many}, 400)
+	reset := contractCall(t, v, o, "POST", "/api/v1/users", map[string]any{"profile": profile("reset@example.com"),
+		"credentials": map[string]any{"password": map[string]any{"hook": map[string]any{"type": "default"}}}}, 200).obj(t)["id"].(string)
+	contractCall(t, v, o, "POST", "/api/v1/users/"+reset+"/lifecycle/reset_password?sendEmail=true", nil, 200)
+	contractCall(t, v, o, "POST", "/api/v1/users/"+reset+"/lifecycle/reset_password?sendEmail=false", nil, 200)
+	contractCall(t, v, o, "POST", "/api/v1/users/"+staged+"/lifecycle/reset_password?sendEmail=true", nil, 403)
+	contractCall(t, v, o, "POST", "/api/v1/users/00unothere0000000000/lifecycle/reset_password?sendEmail=true", nil, 404)
 	contractCall(t, v, o, "GET", "/api/v1/users/"+uid, nil, 200)
 	contractCall(t, v, o, "GET", "/api/v1/users/isaac.brock%40example.com", nil, 200)
 	contractCall(t, v, o, "GET", "/api/v1/users/00unothere0000000000", nil, 404)

@@ -21,7 +21,7 @@ var hookTypes = []string{"com.okta.import.transform", "com.okta.oauth2.tokens.tr
 	"com.okta.telephony.provider", hookTypePasswordImport, "com.okta.user.pre-registration"}
 
 // hookRequest is the body of POST /api/v1/inlineHooks (InlineHookCreate)
-// with an HTTP channel.
+// with an HTTP or an OAUTH channel.
 type hookRequest struct {
 	Name    string `json:"name"`
 	Type    string `json:"type"`
@@ -38,6 +38,7 @@ type hookRequest struct {
 				Key   string `json:"key"`
 				Value string `json:"value"`
 			} `json:"authScheme"`
+			oauthChannelFields
 		} `json:"config"`
 	} `json:"channel"`
 }
@@ -61,8 +62,13 @@ func renderHook(base string, h *inlineHook) map[string]any {
 		links["activate"] = map[string]any{"href": self + "/lifecycle/activate", "hints": map[string]any{"allow": []string{"POST"}}}
 		links["delete"] = map[string]any{"href": self, "hints": map[string]any{"allow": []string{"DELETE"}}}
 	}
+	channel := "HTTP"
+	if h.OAuth != nil {
+		channel = "OAUTH"
+		h.OAuth.render(config)
+	}
 	return map[string]any{"id": h.ID, "status": h.Status, "name": h.Name, "type": h.Type, "version": h.Version,
-		"channel": map[string]any{"type": "HTTP", "version": "1.0.0", "config": config},
+		"channel": map[string]any{"type": channel, "version": "1.0.0", "config": config},
 		"created": formatTime(h.Created), "lastUpdated": formatTime(h.LastUpdated), "_links": links}
 }
 
@@ -90,35 +96,7 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request, _ params) {
 	if req.Version != "" && req.Version != "1.0.0" {
 		v.add("version", "version: The version is not supported")
 	}
-	var uri *url.URL
-	if req.Channel == nil || req.Channel.Config == nil {
-		v.add("channel", "channel: The field cannot be left blank")
-	} else {
-		c := req.Channel.Config
-		if req.Channel.Type != "HTTP" {
-			v.add("channel.type", "channel.type: The sandbox supports the HTTP channel (HEADER authentication) only")
-		}
-		u, err := url.Parse(c.URI)
-		switch {
-		case c.URI == "" || err != nil || strings.ContainsAny(c.URI, " \t\r\n") || len(c.URI) > 1024:
-			v.add("channel.config.uri", "channel.config.uri: The URI is not valid")
-		case u.Scheme == "https":
-			uri = u
-		case u.Scheme == "http" && isLoopback(u.Hostname()):
-			uri = u
-			// Okta calls https:// only; the sandbox lets a local hook be
-			// plain HTTP so that a rehearsal needs no certificate.
-			s.log.Warn("oktasim: accepting an http:// inline hook on loopback; Okta accepts https:// only", "uri", c.URI)
-		default:
-			v.add("channel.config.uri", "channel.config.uri: The URI must begin with https://")
-		}
-		if a := c.AuthScheme; a != nil && !strings.EqualFold(a.Type, "HEADER") {
-			v.add("channel.config.authScheme", "channel.config.authScheme.type: Supported type: HEADER")
-		}
-		if c.Method != "" && c.Method != http.MethodPost {
-			v.add("channel.config.method", "channel.config.method: Supported method: POST")
-		}
-	}
+	uri, oauth := s.validateChannel(&v, &req)
 	st := s.store
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -138,14 +116,62 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request, _ params) {
 		return
 	}
 	now := s.now()
-	c := req.Channel.Config
-	h := &inlineHook{ID: newID("cal", 20), Name: req.Name, Type: req.Type, Version: "1.0.0", Status: "ACTIVE",
-		URI: uri.String(), Method: http.MethodPost, Headers: c.Headers, Created: now, LastUpdated: now, seq: st.next()}
-	if a := c.AuthScheme; a != nil {
-		h.AuthType, h.AuthKey, h.AuthValue = "HEADER", a.Key, a.Value
-	}
+	h := &inlineHook{ID: newID("cal", 20), Name: req.Name, Type: req.Type, Version: "1.0.0", Status: "ACTIVE", Created: now, seq: st.next()}
+	h.setChannel(&req, uri, oauth, now)
 	st.hooks[h.ID] = h
 	writeJSON(w, http.StatusOK, renderHook(baseURL(r), h))
+}
+
+// validateChannel checks a create or replace body's channel as Okta does,
+// recording the problems in v; it returns the URI and, for an OAUTH
+// channel, its settings.
+func (s *Server) validateChannel(v *validationError, req *hookRequest) (*url.URL, *hookOAuth) {
+	var uri *url.URL
+	var oauth *hookOAuth
+	if req.Channel == nil || req.Channel.Config == nil {
+		v.add("channel", "channel: The field cannot be left blank")
+	} else {
+		c := req.Channel.Config
+		switch req.Channel.Type {
+		case "HTTP":
+			if a := c.AuthScheme; a != nil && !strings.EqualFold(a.Type, "HEADER") {
+				v.add("channel.config.authScheme", "channel.config.authScheme.type: Supported type: HEADER")
+			}
+		case "OAUTH":
+			oauth = s.validateOAuthChannel(v, c.oauthChannelFields, c.AuthScheme != nil)
+		default:
+			v.add("channel.type", "channel.type: Does not match an allowed value (HTTP, OAUTH)")
+		}
+		u, err := url.Parse(c.URI)
+		switch {
+		case c.URI == "" || err != nil || strings.ContainsAny(c.URI, " \t\r\n") || len(c.URI) > 1024:
+			v.add("channel.config.uri", "channel.config.uri: The URI is not valid")
+		case u.Scheme == "https":
+			uri = u
+		case u.Scheme == "http" && isLoopback(u.Hostname()):
+			uri = u
+			// Okta calls https:// only; the sandbox lets a local hook be
+			// plain HTTP so that a rehearsal needs no certificate.
+			s.log.Warn("oktasim: accepting an http:// inline hook on loopback; Okta accepts https:// only", "uri", c.URI)
+		default:
+			v.add("channel.config.uri", "channel.config.uri: The URI must begin with https://")
+		}
+		if c.Method != "" && c.Method != http.MethodPost {
+			v.add("channel.config.method", "channel.config.method: Supported method: POST")
+		}
+	}
+	return uri, oauth
+}
+
+// setChannel applies a validated body's channel to the hook.
+func (h *inlineHook) setChannel(req *hookRequest, uri *url.URL, oauth *hookOAuth, now time.Time) {
+	c := req.Channel.Config
+	h.URI, h.Method, h.Headers, h.LastUpdated = uri.String(), http.MethodPost, c.Headers, now
+	h.AuthType, h.AuthKey, h.AuthValue = "", "", ""
+	if a := c.AuthScheme; a != nil && oauth == nil {
+		h.AuthType, h.AuthKey, h.AuthValue = "HEADER", a.Key, a.Value
+	}
+	h.OAuth = oauth
 }
 
 func (s *Server) listHooks(w http.ResponseWriter, r *http.Request, _ params) {
@@ -275,8 +301,8 @@ func (s *Server) callHookOnce(ctx context.Context, h inlineHook, payload []byte)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/json")
-	if h.AuthType == "HEADER" && h.AuthKey != "" {
-		req.Header.Set(h.AuthKey, h.AuthValue)
+	if retry, err := s.authorizeHookCall(ctx, req, h); err != nil {
+		return "", retry, err
 	}
 	res, err := s.hookHTTP.Do(req)
 	if err != nil {

@@ -1,9 +1,10 @@
 // Package oktasim is Ferry's Okta sandbox: a local, in-memory stand-in for an
 // Okta org that answers the Management API calls a migration makes (users,
-// groups, a group's apps, group rules, the user schema, inline hooks, the
-// activate/deactivate/suspend/unsuspend/expire_password lifecycle) and a
-// Classic sign-in (/api/v1/authn) with Okta's paths, status codes, JSON
-// shapes, error bodies, rate-limit headers and 429s. Imported password hashes are really verified at sign-in,
+// groups, a group's apps, group rules, the user schema, inline hooks, event hooks, the
+// activate/deactivate/suspend/unsuspend/expire_password/reset_password
+// lifecycle) and a Classic sign-in (/api/v1/authn) with Okta's paths, status
+// codes, JSON shapes, error bodies, rate-limit headers and 429s. Imported
+// password hashes are really verified at sign-in,
 // and users created with a password import hook trigger a real call to the
 // registered hook. Fault injection (5xx, latency, dropped connections) lets
 // tests rehearse what a real org does on a bad day.
@@ -89,6 +90,10 @@ type Server struct {
 	concurrency atomic.Int64
 	routes      []route
 	hookHTTP    *http.Client
+	// events: the event hooks, the read-only switch, deliveries in flight.
+	events *eventHooks
+	// oauth: the authorization server, hook keys, hooks' access tokens.
+	oauth oauthState
 }
 
 // New returns a sandbox org configured by opts.
@@ -119,7 +124,7 @@ func New(opts Options) *Server {
 	if hc == nil {
 		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	s := &Server{opts: opts, log: log, store: newStore(opts.Now()), limiter: newLimiter(opts.Limits.withDefaults(), opts.Window), hookHTTP: hc}
+	s := &Server{opts: opts, log: log, store: newStore(opts.Now()), limiter: newLimiter(opts.Limits.withDefaults(), opts.Window), hookHTTP: hc, events: newEventHooks()}
 	s.routes = s.buildRoutes()
 	s.SetFaults(opts.Faults)
 	s.concurrency.Store(int64(opts.Concurrency))
@@ -176,6 +181,7 @@ func (s *Server) buildRoutes() []route {
 		r("POST", "/api/v1/users/{id}/lifecycle/suspend", BucketOther, s.suspendUser),
 		r("POST", "/api/v1/users/{id}/lifecycle/unsuspend", BucketOther, s.unsuspendUser),
 		r("POST", "/api/v1/users/{id}/lifecycle/expire_password", BucketOther, s.expirePassword),
+		r("POST", "/api/v1/users/{id}/lifecycle/reset_password", BucketOther, s.resetPassword),
 		r("GET", "/api/v1/users/{id}/groups", BucketOther, s.listUserGroups),
 		r("GET", "/api/v1/groups", BucketGroups, s.listGroups),
 		r("POST", "/api/v1/groups", BucketGroups, s.createGroup),
@@ -193,12 +199,22 @@ func (s *Server) buildRoutes() []route {
 		r("POST", "/api/v1/inlineHooks", BucketOther, s.createHook),
 		r("GET", "/api/v1/inlineHooks/{hookId}", BucketOther, s.getHook),
 		r("DELETE", "/api/v1/inlineHooks/{hookId}", BucketOther, s.deleteHook),
+		r("PUT", "/api/v1/inlineHooks/{hookId}", BucketOther, s.replaceHook),
 		r("POST", "/api/v1/inlineHooks/{hookId}/lifecycle/activate", BucketOther, s.setHookStatus("ACTIVE")),
 		r("POST", "/api/v1/inlineHooks/{hookId}/lifecycle/deactivate", BucketOther, s.setHookStatus("INACTIVE")),
+		r("POST", "/api/v1/inlineHooks/{inlineHookId}/execute", BucketOther, s.executeHook),
+		r("GET", "/api/v1/eventHooks", BucketOther, s.listEventHooks),
+		r("POST", "/api/v1/eventHooks", BucketOther, s.createEventHook),
+		r("GET", "/api/v1/eventHooks/{eventHookId}", BucketOther, s.getEventHook),
+		r("DELETE", "/api/v1/eventHooks/{eventHookId}", BucketOther, s.deleteEventHook),
+		r("POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/activate", BucketOther, s.setEventHookStatus(eventHookActive)),
+		r("POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/deactivate", BucketOther, s.setEventHookStatus(eventHookInactive)),
+		r("POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", BucketOther, s.verifyEventHook),
 	}
 	authn := r("POST", "/api/v1/authn", BucketOther, s.authn)
 	authn.public = true
-	return append(routes, authn)
+	routes = append(routes, s.hookKeyRoutes()...)
+	return append(append(routes, authn), s.authServerRoutes()...)
 }
 
 // match finds the route for r: the route itself, or (nil, true) when the

@@ -56,7 +56,10 @@ type user struct {
 	// this user (createUser with activate=true and no password, activateUser
 	// with sendEmail=true).
 	ActivationEmails int
-	seq              uint64
+	// ResetEmails counts the password reset emails Okta would have sent
+	// (resetPassword with sendEmail=true).
+	ResetEmails int
+	seq         uint64
 }
 
 func (u *user) hasPassword() bool {
@@ -83,9 +86,11 @@ type inlineHook struct {
 	ID, Name, Type, Version, Status string
 	URI, Method                     string
 	AuthType, AuthKey, AuthValue    string
-	Headers                         []hookHeader
-	Created, LastUpdated            time.Time
-	seq                             uint64
+	// OAuth is set for an OAUTH channel (oauth.go).
+	OAuth                *hookOAuth
+	Headers              []hookHeader
+	Created, LastUpdated time.Time
+	seq                  uint64
 }
 
 type hookHeader struct {

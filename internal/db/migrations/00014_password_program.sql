@@ -83,3 +83,8 @@ CREATE TABLE hook_programs (
     version BIGINT NOT NULL DEFAULT 1,
     updated_at TIMESTAMP NOT NULL
 );
+
+-- The program's dashboard finds a user's newest attempt by the login key's
+-- hash when the attempt has no okta_user_ref (recorded before Ferry knew
+-- the Okta user).
+CREATE INDEX hook_attempts_login ON hook_attempts (hook_id, login_key_hash);

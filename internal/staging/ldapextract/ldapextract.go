@@ -19,15 +19,12 @@ package ldapextract
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -109,30 +106,7 @@ var attributeName = regexp.MustCompile(`^(\*|\+|[A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[
 // ca_cert_pem, bind_dn, bind_password, base_dn, filter, attributes,
 // timeout), as an apperr invalid error.
 func (c Config) Validate() error {
-	fields := map[string]string{}
-	u, err := url.Parse(strings.TrimSpace(c.URL))
-	switch {
-	case strings.TrimSpace(c.URL) == "":
-		fields["url"] = "Give the server's URL, as ldap://host:389 or ldaps://host:636."
-	case err != nil:
-		fields["url"] = "This is not a URL: use ldap://host:389 or ldaps://host:636."
-	case u.Scheme != "ldap" && u.Scheme != "ldaps":
-		fields["url"] = fmt.Sprintf("The URL must start with ldap:// or ldaps://, not %s.", schemeOf(c.URL))
-	case u.Hostname() == "":
-		fields["url"] = "The URL has no host name: use ldap://host:389 or ldaps://host:636."
-	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		fields["url"] = "Give only the scheme, host and port; the base DN, filter and attributes have their own settings."
-	case u.Port() != "" && !validPort(u.Port()):
-		fields["url"] = "The port must be a number from 1 to 65535."
-	}
-	if c.StartTLS && err == nil && u.Scheme == "ldaps" {
-		fields["start_tls"] = "StartTLS is for ldap:// URLs: an ldaps:// connection is encrypted from the start."
-	}
-	if len(c.CACertPEM) > 0 {
-		if !x509.NewCertPool().AppendCertsFromPEM(c.CACertPEM) {
-			fields["ca_cert_pem"] = "This is not a PEM certificate (-----BEGIN CERTIFICATE-----)."
-		}
-	}
+	fields := c.Endpoint().Problems()
 	switch {
 	case c.BindDN != "" && c.BindPassword == "":
 		fields["bind_password"] = "Give the password of the bind DN: a bind DN without a password is an unauthenticated bind, which servers accept and then show nothing."
@@ -217,8 +191,8 @@ var binaryAttributes = map[string]bool{
 type Reader struct {
 	cfg  Config
 	ctx  context.Context
-	raw  net.Conn // the TCP connection, closed to interrupt anything blocked on it
-	conn *ldap.Conn
+	c    *Conn      // the connection, closed when the context is cancelled
+	conn *ldap.Conn // c's
 	host string
 
 	req    *ldap.SearchRequest
@@ -229,7 +203,6 @@ type Reader struct {
 	last   bool
 	err    error
 
-	stopCtx   func() bool // undoes the context.AfterFunc that closes raw on cancellation
 	closeOnce sync.Once
 	timedOut  atomic.Bool
 
@@ -248,9 +221,8 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	u, _ := url.Parse(strings.TrimSpace(cfg.URL))
-	r := &Reader{cfg: cfg, ctx: ctx, host: u.Host, seen: map[string]struct{}{}}
-	if err := r.connect(u); err != nil {
+	r := &Reader{cfg: cfg, ctx: ctx, seen: map[string]struct{}{}}
+	if err := r.connect(); err != nil {
 		return nil, err
 	}
 	if err := r.bind(); err != nil {
@@ -268,81 +240,16 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	return r, nil
 }
 
-func (r *Reader) tlsConfig(host string) *tls.Config {
-	// InsecureSkipVerify is documented as for tests and labs only.
-	tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: r.cfg.InsecureSkipVerify}
-	if len(r.cfg.CACertPEM) > 0 {
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(r.cfg.CACertPEM)
-		tc.RootCAs = pool
-	}
-	return tc
-}
-
-// connect dials the server (and does the TLS handshake for ldaps://).
-func (r *Reader) connect(u *url.URL) error {
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = "389"
-		if u.Scheme == "ldaps" {
-			port = "636"
-		}
-	}
-	r.host = net.JoinHostPort(host, port)
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.timeout())
-	defer cancel()
-	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", r.host)
+// connect dials the server (TLS handshake and StartTLS included).
+func (r *Reader) connect() error {
+	c, err := Dial(r.ctx, r.cfg.Endpoint(), r.cfg.timeout())
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return r.stopped()
 		}
-		if ctx.Err() != nil {
-			return r.refuse(fmt.Sprintf("no answer from the LDAP server at %s within %s: check the host, the port and the firewall", r.host, r.cfg.timeout()))
-		}
-		return r.refuse(fmt.Sprintf("cannot connect to the LDAP server at %s: %s", r.host, netProblem(err)))
+		return err // no password in it: nothing was sent yet
 	}
-	r.raw = raw
-	// Cancelling ctx closes the socket, which ends whatever waits on it.
-	r.stopCtx = context.AfterFunc(r.ctx, func() { _ = raw.Close() })
-	var c net.Conn = raw
-	if u.Scheme == "ldaps" {
-		tc := tls.Client(raw, r.tlsConfig(host))
-		if err := tc.HandshakeContext(ctx); err != nil {
-			r.Close()
-			if r.ctx.Err() != nil {
-				return r.stopped()
-			}
-			if ctx.Err() != nil {
-				return r.refuse(fmt.Sprintf("the LDAP server at %s did not complete the TLS handshake within %s: check that the port is its ldaps:// port", r.host, r.cfg.timeout()))
-			}
-			return r.refuse(tlsProblem(r.host, err.Error()))
-		}
-		c = tc
-	}
-	r.conn = ldap.NewConn(c, u.Scheme == "ldaps")
-	r.conn.Start()
-	if r.cfg.StartTLS {
-		err := r.guard(func() error { return r.conn.StartTLS(r.tlsConfig(host)) })
-		if err != nil {
-			r.Close()
-			if r.ctx.Err() != nil {
-				return r.stopped()
-			}
-			if r.timedOut.Load() {
-				return r.refuse(fmt.Sprintf("the LDAP server at %s did not answer StartTLS within %s", r.host, r.cfg.timeout()))
-			}
-			var le *ldap.Error
-			if errors.As(err, &le) && le.ResultCode != ldap.ErrorNetwork {
-				return r.refuse(fmt.Sprintf("the LDAP server at %s refused StartTLS (%s): it may not have TLS set up; ask its administrators, or use ldaps://",
-					r.host, ldapProblem(le)))
-			}
-			detail := err.Error()
-			if le != nil && le.Err != nil {
-				detail = le.Err.Error()
-			}
-			return r.refuse(tlsProblem(r.host, detail))
-		}
-	}
+	r.c, r.conn, r.host = c, c.Conn, c.Addr
 	return nil
 }
 
@@ -386,7 +293,7 @@ func (r *Reader) bind() error {
 func (r *Reader) guard(f func() error) error {
 	t := time.AfterFunc(r.cfg.timeout(), func() {
 		r.timedOut.Store(true)
-		_ = r.raw.Close()
+		r.c.Interrupt()
 	})
 	err := f()
 	t.Stop()
@@ -579,16 +486,8 @@ func (r *Reader) Warnings() []string {
 // than once.
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
-		if r.stopCtx != nil {
-			r.stopCtx()
-		}
-		if r.conn != nil {
-			// Close first the socket: ldap.Conn.Close waits for its
-			// goroutines, which may be blocked on it.
-			_ = r.raw.Close()
-			_ = r.conn.Close()
-		} else if r.raw != nil {
-			_ = r.raw.Close()
+		if r.c != nil {
+			_ = r.c.Close()
 		}
 		r.page = nil
 	})

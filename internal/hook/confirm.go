@@ -1,0 +1,152 @@
+package hook
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ferry-migrate/ferry/internal/apperr"
+	"github.com/ferry-migrate/ferry/internal/load/pace"
+	"github.com/ferry-migrate/ferry/internal/okta"
+)
+
+// UserReader reads one Okta user (okta.Client).
+type UserReader interface {
+	GetUser(ctx context.Context, idOrLogin string) (*okta.User, okta.Response, error)
+}
+
+// ConfirmOptions tune ConfirmByProvider; zero values take the defaults.
+type ConfirmOptions struct {
+	// Share is the share of the org's GET /api/v1/users/{id} rate limit the
+	// read-back may use (default 0.25: it runs beside loads and sign-ins).
+	Share float64
+	// MaxInFlight is the number of reads at once (default 2).
+	MaxInFlight int
+	// Limit stops after this many users (0: all of them).
+	Limit int
+	// Clock paces the reads (default the system clock; tests pass a fake).
+	Clock pace.Clock
+}
+
+// ConfirmResult counts what a read-back found.
+type ConfirmResult struct {
+	// Checked users were read; Confirmed had provider OKTA and are now
+	// marked imported via provider; Pending are still on IMPORT (or
+	// another provider).
+	Checked, Confirmed, Pending int
+	// Gone users no longer exist in Okta; Failed could not be read (the
+	// read-back goes on without them).
+	Gone, Failed int
+}
+
+// confirmPage is how many users one query of the read-back reads.
+const confirmPage = 200
+
+// ConfirmByProvider reads back the project's hook users that Okta has not
+// confirmed yet (no password_imported_at, not removed), in the org of the
+// hook serving the project, with GET /api/v1/users/{id}, and marks those
+// whose credentials.provider is OKTA as imported (imported_via provider,
+// at Okta's passwordChanged, else now). It is the fallback for users whose
+// user.import.password event was missed. Reads are paced well under the
+// bucket's limit (pace.Pacer) and stop when ctx ends: the counts so far are
+// returned with ctx's error. A bad token or a forbidden answer stops the
+// read-back at once.
+func (s *Service) ConfirmByProvider(ctx context.Context, projectID int64, client UserReader, opts ConfirmOptions) (ConfirmResult, error) {
+	var res ConfirmResult
+	c, err := s.FindConfig(ctx, projectID)
+	if err != nil {
+		return res, err
+	}
+	if c == nil {
+		return res, apperr.Conflict("No password import hook serves this project: there is nothing to confirm.")
+	}
+	if o, ok := client.(interface{ OrgURL() string }); ok && !sameOrg(o.OrgURL(), c.OrgURL) {
+		return res, apperr.Conflict("The Okta client is for another org than the password import hook's (" + c.OrgURL + ").")
+	}
+	if opts.Share == 0 {
+		opts.Share = 0.25
+	}
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = 2
+	}
+	pacer, err := pace.New(pace.Config{Share: opts.Share, MaxInFlight: opts.MaxInFlight, Clock: opts.Clock})
+	if err != nil {
+		return res, apperr.Invalid(err.Error(), nil)
+	}
+	type row struct {
+		ID         int64
+		OktaUserID string
+	}
+	var after int64
+	for {
+		var rows []row
+		q := s.db.Read.WithContext(ctx).Table("okta_users").Select("id, okta_user_id").
+			Where("project_id = ? AND org_url = ? AND password = ? AND removed_at IS NULL AND password_imported_at IS NULL AND id > ?",
+				projectID, c.OrgURL, "hook", after).Order("id").Limit(confirmPage)
+		if err := q.Find(&rows).Error; err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			return res, apperr.Internal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		after = rows[len(rows)-1].ID
+		for _, r := range rows {
+			if opts.Limit > 0 && res.Checked+res.Failed+res.Gone >= opts.Limit {
+				return res, nil
+			}
+			var u *okta.User
+			_, err := pacer.Send(ctx, "users/{id}", func(ctx context.Context) (okta.Response, error) {
+				var resp okta.Response
+				var err error
+				u, resp, err = client.GetUser(ctx, r.OktaUserID)
+				return resp, err
+			})
+			switch {
+			case ctx.Err() != nil:
+				return res, ctx.Err()
+			case okta.IsNotFound(err):
+				res.Gone++
+				continue
+			case okta.IsBadToken(err) || okta.IsForbidden(err):
+				return res, apperr.Conflict("Okta refused to read users with the project's token: check the org connection. " + err.Error())
+			case err != nil:
+				res.Failed++
+				s.log.WarnContext(ctx, "provider read-back: cannot read a user", slog.Int64("project", projectID),
+					slog.String("okta_user", r.OktaUserID), slog.String("error", err.Error()))
+				continue
+			}
+			res.Checked++
+			if u == nil || u.Credentials == nil || u.Credentials.Provider == nil || u.Credentials.Provider.Type != "OKTA" {
+				res.Pending++
+				continue
+			}
+			at := s.now().UTC()
+			if !u.PasswordChanged.IsZero() {
+				at = u.PasswordChanged.UTC()
+			}
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			upd := s.db.Write.WithContext(wctx).Table("okta_users").Where("id = ? AND password_imported_at IS NULL", r.ID).
+				Updates(map[string]any{"password_imported_at": at, "imported_via": ImportedViaProvider})
+			cancel()
+			if upd.Error != nil {
+				return res, apperr.Internal(upd.Error)
+			}
+			if upd.RowsAffected > 0 {
+				res.Confirmed++
+			}
+		}
+	}
+	s.log.InfoContext(ctx, "provider read-back", slog.Int64("project", projectID), slog.Int("checked", res.Checked),
+		slog.Int("confirmed", res.Confirmed), slog.Int("pending", res.Pending), slog.Int("gone", res.Gone), slog.Int("failed", res.Failed))
+	return res, nil
+}
+
+// sameOrg compares two org URLs as Ferry writes them (case and a trailing
+// slash aside).
+func sameOrg(a, b string) bool {
+	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
+}
