@@ -810,7 +810,14 @@ func routeTable() map[string]routeCase {
 		// The migration program (web/program.go): the period is PermRun; the
 		// erase is PermSourceEdit. The role world has no hook users, so the
 		// end check is not ready: the erase needs the override (audited).
-		"GET /projects/:pid/program": {rule: read, status: 200},
+		"GET /projects/:pid/program":       {rule: read, status: 200},
+		"GET /projects/:pid/program/reset": {rule: run, status: 200},
+		// The role world's org is not reachable: a message, nothing changed.
+		"POST /projects/:pid/program/confirm": {rule: run, status: 303},
+		// No hook user in the role world: nothing to reset, the form says so.
+		"POST /projects/:pid/program/reset": {rule: run, status: 422, form: form(func(*roleWorld, *auth.Account) url.Values {
+			return url.Values{"send_email": {"true"}, "max_in_flight": {"10"}, "rate_share": {"80"}, "confirm_name": {roleProjectName}}
+		})},
 		"POST /projects/:pid/program/settings": {rule: run, status: 303, audited: true, form: form(func(*roleWorld, *auth.Account) url.Values {
 			return url.Values{"period_days": {"90"}, "version": {"0"}}
 		})},

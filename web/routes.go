@@ -254,6 +254,9 @@ func (s *Server) routes() {
 	// password settings are: PermSourceEdit (the project lead or an
 	// engineer).
 	r("GET", "/projects/:pid/program", s.programPage, inProject(auth.PermProjectRead))
+	r("GET", "/projects/:pid/program/reset", s.resetStragglersPlan, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/program/reset", s.startStragglerReset, inProject(auth.PermRun))
+	r("POST", "/projects/:pid/program/confirm", s.confirmImports, inProject(auth.PermRun))
 	r("POST", "/projects/:pid/program/settings", s.saveProgram, inProject(permProgramEdit))
 	r("GET", "/projects/:pid/program/erase", s.eraseHashesConfirm, inProject(permProgramErase))
 	// The stragglers' logins are personal data: PermPIIRead, audited.

@@ -441,7 +441,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // the excess into fast 503s). A timeout counts as 3000 ms or more. Each rate
 // runs for 30 s, one after the other, against one `ferry serve` process;
 // every answer is checked. Also printed: the median, the shares of 200s and
-// 503s and the timeouts at each rate.
+// 503s, the timeouts and the cores the server had at each rate.
 func BenchmarkHookLatency(b *testing.B) {
 	bin, err := buildFerry()
 	if err != nil {
@@ -449,12 +449,14 @@ func BenchmarkHookLatency(b *testing.B) {
 	}
 	const phase = 30 * time.Second
 	for range b.N {
+		b.StopTimer() // the preparation is not measured
 		w := newHookWorld(b, 300, 10)
 		base, pid := startServeProcess(b, bin, w.dir)
 		load := newHookLoad(w, base)
 		// Warm up: connections open, the pool has measured a verification.
 		warm := judge(b, load.drive(5, 2*time.Second))
 		b.Logf("warm-up: %d answers, median %.0f ms", warm.n, ms(warm.p50))
+		b.StartTimer()
 		for _, rate := range []int{15, 40} {
 			time.Sleep(time.Second) // let the previous phase's work finish
 			served0, _ := cpuTicks(pid)

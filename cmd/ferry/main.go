@@ -71,6 +71,7 @@ Usage:
   ferry reconcile --project NAME [--run N]         read back the users Ferry created and list the differences
   ferry reset-stragglers --project NAME [--period-days N] [--no-email]
                                                    reset the passwords of hook users who never signed in
+  ferry confirm-imports --project NAME [--limit N] read hook users back from Okta; count those with provider OKTA as migrated
   ferry groups import --project NAME --source NAME [--flatten] FILE
                                                    import a source's nested group hierarchy
   ferry plan export --project NAME [--out FILE]    write the whole plan as one JSON file (docs/plan.md)
@@ -133,6 +134,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reconcileCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "reset-stragglers":
 		return resetStragglersCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "confirm-imports":
+		return confirmImportsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "groups":
 		return groupsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "plan":

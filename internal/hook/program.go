@@ -156,7 +156,7 @@ type Population struct {
 	FailedByCause []CauseCount `json:"failedByCause"`
 	// Waiting: no attempt yet (never signed in).
 	Waiting int64 `json:"waiting"`
-	// Of the users neither migrated nor verified (failed or waiting):
+	// Of the users not migrated (unconfirmed, failed or waiting):
 	// ResetSent were sent a password reset; NotActivated are still STAGED
 	// in Okta (they cannot sign in); InPeriod are still inside the period;
 	// Stragglers are past it with no reset sent.
@@ -459,8 +459,10 @@ func (p *Program) population(ctx context.Context, projectID int64, c *Config, se
 			a, tried := latest[u.ID]
 			switch {
 			case tried && a.Outcome == OutcomeVerified:
+				// Not migrated until Okta confirms: still counted below, as
+				// the stragglers' reset counts them (it skips a user Okta
+				// turns out to hold the password of).
 				pop.Unconfirmed++
-				continue
 			case tried:
 				pop.Failed++
 				failed[a.Cause]++
@@ -884,7 +886,7 @@ func (p *Program) EndCheck(ctx context.Context, projectID int64, now time.Time) 
 		if pop.LastPeriodEnd != nil {
 			until = "; the last of these periods ends on " + pop.LastPeriodEnd.UTC().Format("2 January 2006")
 		}
-		out.Reasons = append(out.Reasons, fmt.Sprintf("%s %s not migrated yet (never signed in, or failed) and the program's period of %d days has not ended for them%s.",
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s %s not migrated yet (never signed in, failed, or not confirmed by Okta) and the program's period of %d days has not ended for them%s.",
 			count(pop.InPeriod), verb(pop.InPeriod, "has", "have"), settings.PeriodDays, until))
 	}
 	if pop.NotActivated > 0 {

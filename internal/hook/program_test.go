@@ -183,7 +183,7 @@ func TestProgramDashboardCountsEveryState(t *testing.T) {
 	if p.Total != 8 || p.Migrated != 1 || p.Unconfirmed != 1 || p.Failed != 2 || p.Waiting != 4 {
 		t.Errorf("population %+v", p)
 	}
-	if p.InPeriod != 3 || p.Stragglers != 1 || p.ResetSent != 1 || p.NotActivated != 1 {
+	if p.InPeriod != 4 || p.Stragglers != 1 || p.ResetSent != 1 || p.NotActivated != 1 {
 		t.Errorf("in period %d, stragglers %d, reset sent %d, not activated %d", p.InPeriod, p.Stragglers, p.ResetSent, p.NotActivated)
 	}
 	if p.LastPeriodEnd == nil || !p.LastPeriodEnd.Equal(now.Add(55*24*time.Hour)) {
@@ -383,7 +383,7 @@ func TestProgramEndCheckSaysWhyNotYet(t *testing.T) {
 		t.Fatalf("%+v", check)
 	}
 	for i, want := range []string{
-		"3 users have not migrated yet", "1 user was never activated in Okta (STAGED)", "1 user past the program's period has never migrated", "1 user was answered VERIFIED but Okta has not confirmed",
+		"4 users have not migrated yet", "1 user was never activated in Okta (STAGED)", "1 user past the program's period has never migrated", "1 user was answered VERIFIED but Okta has not confirmed",
 		"answered 11 sign-ins for the project's users in the last 7 days",
 	} {
 		if !strings.Contains(check.Reasons[i], want) {

@@ -412,3 +412,15 @@ func (s *Service) RegisterEventHook(ctx context.Context, projectID int64, public
 	}
 	return s.FindRegistration(ctx, projectID)
 }
+
+// ConfirmWithOkta reads back, in the project's org, up to limit of its hook
+// users Okta has not confirmed yet (0: all of them) and marks those whose
+// provider turned OKTA as migrated: the fallback when the event hook was
+// not registered or missed events (ConfirmByProvider).
+func (s *Service) ConfirmWithOkta(ctx context.Context, projectID int64, limit int) (ConfirmResult, error) {
+	_, client, err := s.orgHook(ctx, projectID)
+	if err != nil {
+		return ConfirmResult{}, err
+	}
+	return s.ConfirmByProvider(ctx, projectID, client, ConfirmOptions{Limit: limit})
+}

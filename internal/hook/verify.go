@@ -106,15 +106,18 @@ type request struct {
 
 // attempt is one call, as recorded in hook_attempts.
 type attempt struct {
-	ID           int64     `gorm:"column:id;primaryKey"`
-	HookID       int64     `gorm:"column:hook_id"`
-	ProjectID    *int64    `gorm:"column:project_id"`
-	SourceID     *int64    `gorm:"column:source_id"`
-	LoginKeyHash string    `gorm:"column:login_key_hash"`
-	Outcome      string    `gorm:"column:outcome"`
-	Cause        string    `gorm:"column:cause"`
-	DurationMS   int64     `gorm:"column:duration_ms"`
-	At           time.Time `gorm:"column:at"`
+	ID           int64  `gorm:"column:id;primaryKey"`
+	HookID       int64  `gorm:"column:hook_id"`
+	ProjectID    *int64 `gorm:"column:project_id"`
+	SourceID     *int64 `gorm:"column:source_id"`
+	LoginKeyHash string `gorm:"column:login_key_hash"`
+	// OktaUserRef is the okta_users row of the Okta user Ferry created for
+	// the record the attempt was about, when there is one.
+	OktaUserRef *int64    `gorm:"column:okta_user_ref"`
+	Outcome     string    `gorm:"column:outcome"`
+	Cause       string    `gorm:"column:cause"`
+	DurationMS  int64     `gorm:"column:duration_ms"`
+	At          time.Time `gorm:"column:at"`
 }
 
 func (attempt) TableName() string { return "hook_attempts" }
@@ -127,6 +130,8 @@ type verdict struct {
 	cause     string
 	projectID int64
 	sourceID  int64
+	// recordID is the staged record the verdict is about (0: none).
+	recordID int64
 }
 
 func verified(projectID, sourceID int64) verdict {
@@ -344,6 +349,7 @@ func (s *Service) check(ctx context.Context, c *Config, username, loginKey, pass
 	bound := map[[32]byte]verdict{}
 	for _, cand := range cands {
 		if bv, ok := s.bindCheck(ctx, c, cand, password, bound); ok {
+			bv = bv.about(cand)
 			switch bv.outcome {
 			case OutcomeVerified:
 				return bv
@@ -373,18 +379,41 @@ func (s *Service) check(ctx context.Context, c *Config, username, loginKey, pass
 				slog.Int64("source", cand.sourceID), slog.Int64("record", cand.recordID), slog.String("error", err.Error()))
 			continue
 		case ok:
-			return verified(cand.projectID, cand.sourceID)
+			return verified(cand.projectID, cand.sourceID).about(cand)
 		}
-		v = unverified(CauseWrongPassword)
-		v.projectID, v.sourceID = cand.projectID, cand.sourceID
+		v = unverified(CauseWrongPassword).about(cand)
 	}
 	if pending != nil {
 		return *pending
 	}
 	if v.cause == CauseNoCredential && len(cands) > 0 {
-		v.projectID, v.sourceID = cands[0].projectID, cands[0].sourceID
+		v = v.about(cands[0])
 	}
 	return v
+}
+
+// about says which staged record a verdict is about, for the attempt's
+// project, source and Okta user.
+func (v verdict) about(cand candidate) verdict {
+	v.projectID, v.sourceID, v.recordID = cand.projectID, cand.sourceID, cand.recordID
+	return v
+}
+
+// oktaUserOf finds the Okta user Ferry created for a staged record: the
+// same source key in the same source and org (record ids change with each
+// extract, source keys do not). 0 when Ferry created none.
+func (s *Service) oktaUserOf(ctx context.Context, c *Config, v verdict) int64 {
+	if v.recordID == 0 || v.projectID == 0 {
+		return 0
+	}
+	var ids []int64
+	err := s.db.Read.WithContext(ctx).Table("okta_users").
+		Where("project_id = ? AND org_url = ? AND source_id = ? AND removed_at IS NULL AND source_key = (SELECT source_key FROM staged_records WHERE id = ?)",
+			v.projectID, c.OrgURL, v.sourceID, v.recordID).Order("id DESC").Limit(1).Pluck("id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return 0
+	}
+	return ids[0]
 }
 
 // record keeps the attempt (never the login or the password) and logs it.
@@ -413,6 +442,9 @@ func (s *Service) record(ctx context.Context, c *Config, loginKey string, v verd
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 300*time.Millisecond)
 	defer cancel()
+	if ref := s.oktaUserOf(wctx, c, v); ref != 0 {
+		a.OktaUserRef = &ref
+	}
 	if err := s.db.Write.WithContext(wctx).Create(&a).Error; err != nil {
 		s.log.WarnContext(ctx, "password import hook: cannot record the attempt", slog.Int64("hook", c.ID),
 			slog.String("outcome", v.outcome), slog.String("cause", v.cause), slog.String("error", err.Error()))

@@ -59,17 +59,9 @@ func (s *Server) executeHook(w http.ResponseWriter, r *http.Request, p params) {
 func (s *Server) executeOnce(ctx context.Context, h inlineHook, payload []byte) (answer []byte, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.HookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URI, bytes.NewReader(payload))
+	req, retry, err := s.newHookRequest(ctx, h, payload)
 	if err != nil {
-		return nil, false, err
-	}
-	for _, hd := range h.Headers {
-		req.Header.Set(hd.Key, hd.Value)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json")
-	if h.AuthType == "HEADER" && h.AuthKey != "" {
-		req.Header.Set(h.AuthKey, h.AuthValue)
+		return nil, retry, err
 	}
 	res, err := s.hookHTTP.Do(req)
 	if err != nil {

@@ -292,16 +292,8 @@ func (s *Server) callPasswordHook(ctx context.Context, h inlineHook, payload []b
 func (s *Server) callHookOnce(ctx context.Context, h inlineHook, payload []byte) (verdict string, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.HookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URI, bytes.NewReader(payload))
+	req, retry, err := s.newHookRequest(ctx, h, payload)
 	if err != nil {
-		return "", false, err
-	}
-	for _, hd := range h.Headers {
-		req.Header.Set(hd.Key, hd.Value)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json")
-	if retry, err := s.authorizeHookCall(ctx, req, h); err != nil {
 		return "", retry, err
 	}
 	res, err := s.hookHTTP.Do(req)
@@ -342,4 +334,24 @@ func (s *Server) callHookOnce(ctx context.Context, h inlineHook, payload []byte)
 		}
 	}
 	return verdict, false, nil
+}
+
+// newHookRequest is Okta's call of hook h with payload: its extra headers,
+// JSON both ways, and its authentication (the shared secret, or an access
+// token fetched as the hook's OAuth client; retry says whether a failure to
+// get one is worth a second attempt).
+func (s *Server) newHookRequest(ctx context.Context, h inlineHook, payload []byte) (req *http.Request, retry bool, err error) {
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, h.URI, bytes.NewReader(payload))
+	if err != nil {
+		return nil, false, err
+	}
+	for _, hd := range h.Headers {
+		req.Header.Set(hd.Key, hd.Value)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	if retry, err := s.authorizeHookCall(ctx, req, h); err != nil {
+		return nil, retry, err
+	}
+	return req, false, nil
 }
