@@ -268,8 +268,10 @@ func TestSourceBindSettingsRefuseHostileInputAndShowOnTheHookPage(t *testing.T) 
 		"threshold beyond range":     func(v url.Values) { v.Set("lockout_threshold", "1000") },
 		"threshold not a number":     func(v url.Values) { v.Set("lockout_threshold", "five") },
 		"timeout beyond Okta's wait": func(v url.Values) { v.Set("timeout_ms", "5000") },
-		"a CA that is not PEM":       func(v url.Values) { v.Set("ca_cert_pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----") },
-		"oversized template":         func(v url.Values) { v.Set("bind_template", strings.Repeat("{dn}", 200)) },
+		"a CA that is not PEM": func(v url.Values) {
+			v.Set("ca_cert_pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----")
+		},
+		"oversized template": func(v url.Values) { v.Set("bind_template", strings.Repeat("{dn}", 200)) },
 	}
 	for name, spoil := range cases {
 		form := cloneValues(good)
