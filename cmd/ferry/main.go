@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -322,7 +323,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Credentials: a.credentials, Defects: a.defects, Loads: a.loads, LoadRunner: loadRunner, Documents: a.documents(),
 		PasswordHook: a.passwordHook, HookSettings: a.passwordHook, Program: a.program()}, assets, a.log, web.Options{
 		SecureCookies: !cfg.InsecureCookies, SessionTTL: cfg.SessionTTL, Version: version, MaxExtractBytes: cfg.MaxUploadMB << 20,
-		DataDir: cfg.DataDir, PublicURL: cfg.PublicURL(),
+		DataDir: cfg.DataDir, PublicURL: cfg.BaseURL,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -342,7 +343,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	demoData.start(ctx)
 
 	errc := make(chan error, 1)
-	go func() { errc <- httpServer.Serve(ln) }()
+	go func() {
+		if cfg.TLSCert != "" {
+			httpServer.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			errc <- httpServer.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		errc <- httpServer.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +45,10 @@ type Config struct {
 	// SandboxAddr, when set, starts Ferry's Okta sandbox on that loopback
 	// address beside the console (make run sets it).
 	SandboxAddr string
+	// TLSCert and TLSKey, when set, make Ferry serve HTTPS itself with this
+	// certificate (PEM chain) and key, instead of behind a TLS terminator:
+	// Okta calls the password import hook only over https.
+	TLSCert, TLSKey string
 	// SecretKey seals stored secrets (Okta API tokens): base64 or hex of 32
 	// bytes. Empty means the key file SecretKeyFile (created on first start).
 	SecretKey string
@@ -120,6 +125,8 @@ func settings() []setting {
 			c.LoadLease = d
 			return nil
 		}},
+		{"tls-cert", "FERRY_TLS_CERT", "", "PEM file of the certificate (with its chain) to serve HTTPS with, set with FERRY_TLS_KEY; empty: plain HTTP, for a TLS-terminating proxy in front (Okta calls the password hook only over https)", str(func(c *Config) *string { return &c.TLSCert })},
+		{"tls-key", "FERRY_TLS_KEY", "", "PEM file of the certificate's private key (set with FERRY_TLS_CERT)", str(func(c *Config) *string { return &c.TLSKey })},
 		{"sandbox-addr", "FERRY_SANDBOX_ADDR", "", "loopback address (such as 127.0.0.1:8081) on which to run Ferry's Okta sandbox beside the console, for rehearsals and the demo (`make run` sets it); its token is kept in sandbox.token in the data directory. Empty: no sandbox", str(func(c *Config) *string { return &c.SandboxAddr })},
 		{"secret-key", "FERRY_SECRET_KEY", "", "key that seals stored secrets such as Okta API tokens: 32 random bytes in base64 or hex, for instance from openssl rand -base64 32; empty: the key file secret.key in the data directory, created on first start and readable by Ferry's user only. Back it up apart from the database: without it, saved tokens must be entered again. Prefer the environment variable to the flag", str(func(c *Config) *string { return &c.SecretKey })},
 	}
@@ -223,6 +230,15 @@ func (c *Config) validate() error {
 			bad("FERRY_SECRET_KEY", "%v", err)
 		}
 	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		bad("FERRY_TLS_CERT", "FERRY_TLS_CERT and FERRY_TLS_KEY must be set together")
+	case c.TLSCert != "":
+		// The message names the files, never their contents.
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			bad("FERRY_TLS_CERT", "cannot use the certificate %s with the key %s: %v", c.TLSCert, c.TLSKey, err)
+		}
+	}
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 720*time.Hour {
 		bad("FERRY_SESSION_TTL", "%s must be between 5m and 720h", c.SessionTTL)
 	}
@@ -237,6 +253,9 @@ func (c *Config) PublicURL() string {
 	host, port, _ := net.SplitHostPort(c.Addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
+	}
+	if c.TLSCert != "" {
+		return "https://" + net.JoinHostPort(host, port)
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }

@@ -64,6 +64,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"stray argument", nil, []string{"extra"}, "unexpected argument"},
 		{"secret key too short", map[string]string{"FERRY_SECRET_KEY": "c2hvcnQ="}, nil, "FERRY_SECRET_KEY"},
 		{"secret key not base64 or hex", nil, []string{"-secret-key", "not a key at all"}, "FERRY_SECRET_KEY"},
+		{"TLS certificate without key", map[string]string{"FERRY_TLS_CERT": "cert.pem"}, nil, "FERRY_TLS_KEY"},
+		{"TLS files that do not exist", map[string]string{"FERRY_TLS_CERT": "/nonexistent/cert.pem", "FERRY_TLS_KEY": "/nonexistent/key.pem"}, nil, "FERRY_TLS_CERT"},
+		{"TLS files that are not PEM", map[string]string{"FERRY_TLS_CERT": "config_test.go", "FERRY_TLS_KEY": "config_test.go"}, nil, "FERRY_TLS_CERT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -173,7 +173,9 @@ func (s *Service) Verify(ctx context.Context, orgKey string, header http.Header,
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
-	vctx, cancel := context.WithTimeout(ctx, budget)
+	// The budget counts from the request's arrival: authentication (an
+	// OAuth key fetch, rarely) spends it too.
+	vctx, cancel := context.WithDeadline(ctx, start.Add(budget))
 	defer cancel()
 	loginKey, v := s.decide(vctx, c, body)
 	s.record(ctx, c, loginKey, v, time.Since(start))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -226,38 +225,13 @@ func (s *Service) resetOverlap(ctx context.Context, projectID int64, orgURL stri
 	if len(p.users) == 0 {
 		return nil
 	}
-	rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(`SELECT i.okta_user_id, r.id FROM load_items i JOIN load_runs r ON r.id = i.run_id
-		WHERE r.project_id = ? AND r.org_url = ? AND r.kind = ? AND r.status IN (?, ?, ?, ?) AND i.state IN (?, ?)`),
-		projectID, orgURL, KindResetPassword, StatusQueued, StatusRunning, StatusPaused, StatusFailed, StatePending, StateSending)
-	if err != nil {
-		return apperr.Internal(err)
+	ids := make([]string, len(p.users))
+	for i, u := range p.users {
+		ids[i] = u.OktaUserID
 	}
-	held := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var run int64
-		if err := rows.Scan(&id, &run); err != nil {
-			rows.Close()
-			return apperr.Internal(err)
-		}
-		held[id] = run
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return apperr.Internal(err)
-	}
-	runs := map[int64]bool{}
-	for _, u := range p.users {
-		if run, ok := held[u.OktaUserID]; ok {
-			p.Overlap++
-			runs[run] = true
-		}
-	}
-	for id := range runs {
-		p.OverlapRuns = append(p.OverlapRuns, runNumber(ctx, s, id))
-	}
-	slices.Sort(p.OverlapRuns)
-	return nil
+	var err error
+	p.Overlap, p.OverlapRuns, err = s.overlap(ctx, projectID, orgURL, KindResetPassword, []string{StatePending, StateSending}, ids)
+	return err
 }
 
 // sentences say the plan plainly, before the reset starts.

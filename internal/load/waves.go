@@ -394,11 +394,32 @@ func (s *Service) waveOverlap(ctx context.Context, projectID int64, orgURL strin
 	if len(p.users) == 0 {
 		return nil
 	}
-	rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(`SELECT i.okta_user_id, r.id FROM load_items i JOIN load_runs r ON r.id = i.run_id
-		WHERE r.project_id = ? AND r.org_url = ? AND r.kind = ? AND r.status IN (?, ?, ?, ?)`),
-		projectID, orgURL, KindActivate, StatusQueued, StatusRunning, StatusPaused, StatusFailed)
+	ids := make([]string, len(p.users))
+	for i, u := range p.users {
+		ids[i] = u.oktaID
+	}
+	var err error
+	p.Overlap, p.OverlapRuns, err = s.overlap(ctx, projectID, orgURL, KindActivate, nil, ids)
+	return err
+}
+
+// overlap counts the Okta users (ids) that an unfinished run of the kind
+// (queued, running, paused, or stopped on a failure and resumable) already
+// holds — in any state, or only in the given item states — and names those
+// runs.
+func (s *Service) overlap(ctx context.Context, projectID int64, orgURL, kind string, states []string, ids []string) (int, []string, error) {
+	query := `SELECT i.okta_user_id, r.id FROM load_items i JOIN load_runs r ON r.id = i.run_id
+		WHERE r.project_id = ? AND r.org_url = ? AND r.kind = ? AND r.status IN (?, ?, ?, ?)`
+	args := []any{projectID, orgURL, kind, StatusQueued, StatusRunning, StatusPaused, StatusFailed}
+	if len(states) > 0 {
+		query += " AND i.state IN (?" + strings.Repeat(", ?", len(states)-1) + ")"
+		for _, st := range states {
+			args = append(args, st)
+		}
+	}
+	rows, err := s.db.ReadSQL().QueryContext(ctx, s.db.Bind(query), args...)
 	if err != nil {
-		return apperr.Internal(err)
+		return 0, nil, apperr.Internal(err)
 	}
 	held := map[string]int64{}
 	for rows.Next() {
@@ -406,26 +427,27 @@ func (s *Service) waveOverlap(ctx context.Context, projectID int64, orgURL strin
 		var run int64
 		if err := rows.Scan(&id, &run); err != nil {
 			rows.Close()
-			return apperr.Internal(err)
+			return 0, nil, apperr.Internal(err)
 		}
 		held[id] = run
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return apperr.Internal(err)
+		return 0, nil, apperr.Internal(err)
 	}
-	runs := map[int64]bool{}
-	for _, u := range p.users {
-		if run, ok := held[u.oktaID]; ok {
-			p.Overlap++
+	n, runs := 0, map[int64]bool{}
+	for _, id := range ids {
+		if run, ok := held[id]; ok {
+			n++
 			runs[run] = true
 		}
 	}
+	var names []string
 	for id := range runs {
-		p.OverlapRuns = append(p.OverlapRuns, runNumber(ctx, s, id))
+		names = append(names, runNumber(ctx, s, id))
 	}
-	slices.Sort(p.OverlapRuns)
-	return nil
+	slices.Sort(names)
+	return n, names, nil
 }
 
 // sentences say the plan plainly, before the wave starts.
