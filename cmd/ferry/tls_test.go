@@ -66,7 +66,9 @@ func TestServeWithItsOwnCertificate(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "-addr", addr}, func(k string) string { return env[k] }, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "-addr", addr}, func(k string) string { return env[k] }, &out, &errOut)
+	}()
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	giveUp := time.Now().Add(2 * time.Minute) // a guard against a hang, not a performance limit
 	for {
