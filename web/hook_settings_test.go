@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferry-migrate/ferry/internal/hook"
 	"github.com/ferry-migrate/ferry/internal/okta"
@@ -155,7 +156,7 @@ func TestEngineerRegistersTheHookInTheSandboxAndRenewsItAfterARotation(t *testin
 	// A new secret: the page warns that Okta still has the old one, and
 	// registering again replaces the channel of the same hook (no second
 	// hook, no moment without one).
-	w.app.Clock.Advance(1)
+	w.app.Clock.Advance(time.Second) // PostgreSQL keeps microseconds
 	if res := eng.post(page, url.Values{"header_name": {"Authorization"}, "budget_ms": {"2000"}, "secret_choice": {"generate"}, "version": {itoa(cfg.Version)}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("rotate: %d", res.StatusCode)
 	}
