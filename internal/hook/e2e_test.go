@@ -112,3 +112,48 @@ func TestSignInThroughTheSandboxCallsFerrysHook(t *testing.T) {
 	}
 	w.noSecretsStored("Hello world!", "Hello world?", w.secret)
 }
+
+// Every format Ferry reads, through a sign-in at the sandbox: a hook user's
+// wrong password fails and imports nothing, the legacy password signs in
+// and Okta keeps it.
+func TestSignInThroughTheSandboxForEveryHashFormat(t *testing.T) {
+	for _, tc := range formatCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const token = "sandbox-token-0123456789"
+			simServer, _ := oktasim.NewTestServer(t, oktasim.Options{Token: token})
+			sim := &sandbox{t: t, url: simServer.URL, token: token}
+			w := newWorld(t, []user{{uid: "u1", email: "ann@example.com", pw: tc.pw, salt: tc.salt}},
+				worldOptions{orgURL: simServer.URL, settings: tc.settings})
+			ferry := httptest.NewServer(w.svc)
+			t.Cleanup(ferry.Close)
+			status, hk := sim.do("POST", "/api/v1/inlineHooks", map[string]any{"name": "Ferry legacy passwords", "type": hook.EventType, "version": "1.0.0",
+				"channel": map[string]any{"type": "HTTP", "version": "1.0.0", "config": map[string]any{"uri": ferry.URL + w.config.Path(), "method": "POST",
+					"authScheme": map[string]string{"type": "HEADER", "key": w.config.HeaderName, "value": w.secret}}}})
+			if status != http.StatusOK {
+				t.Fatalf("register the hook: %d %v", status, hk)
+			}
+			status, u := sim.do("POST", "/api/v1/users?activate=true", map[string]any{
+				"profile":     map[string]string{"login": "ann@example.com", "email": "ann@example.com", "firstName": "Ann", "lastName": "Lee"},
+				"credentials": map[string]any{"password": map[string]any{"hook": map[string]string{"type": "default"}}}})
+			if status != http.StatusOK {
+				t.Fatalf("create the user: %d %v", status, u)
+			}
+			if status, _ := sim.signIn("ann@example.com", tc.password+"x"); status != http.StatusUnauthorized {
+				t.Fatalf("a wrong password signed in: %d", status)
+			}
+			if status, body := sim.signIn("ann@example.com", tc.password); status != http.StatusOK || body["status"] != "SUCCESS" {
+				t.Fatalf("the legacy password: %d %v", status, body)
+			}
+			_, got := sim.do("GET", "/api/v1/users/"+u["id"].(string), nil)
+			if p, _ := got["credentials"].(map[string]any)["provider"].(map[string]any); p["type"] != "OKTA" {
+				t.Fatalf("the provider after the import: %v", p)
+			}
+			// Okta holds the password now: it signs in without Ferry.
+			ferry.Close()
+			if status, _ := sim.signIn("ann@example.com", tc.password); status != http.StatusOK {
+				t.Fatalf("signing in again, with Ferry gone: %d", status)
+			}
+		})
+	}
+}

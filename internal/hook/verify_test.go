@@ -34,7 +34,19 @@ const (
 
 func rawB64(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
 
-func TestVerifiesEveryFormatFerryReads(t *testing.T) {
+// formatCase is a legacy credential in one of the formats Ferry reads and
+// the password that opens it.
+type formatCase struct {
+	name       string
+	settings   credentials.Input
+	pw, salt   string
+	password   string
+	importable bool
+}
+
+// formatCases are the credentials of every format Ferry verifies.
+func formatCases(t *testing.T) []formatCase {
+	t.Helper()
 	bc, err := bcrypt.GenerateFromPassword([]byte(rightPassword), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -48,13 +60,7 @@ func TestVerifiesEveryFormatFerryReads(t *testing.T) {
 		iterated = sha256.Sum256(iterated[:])
 	}
 	detect := credentials.Input{Attribute: "pw"}
-	tests := []struct {
-		name       string
-		settings   credentials.Input
-		pw, salt   string
-		password   string
-		importable bool
-	}{
+	return []formatCase{
 		{"bcrypt", detect, string(bc), "", rightPassword, true},
 		{"argon2id", detect, fmt.Sprintf("$argon2id$v=19$m=64,t=2,p=2$%s$%s", rawB64(salt16), rawB64(argonID)), "", rightPassword, false},
 		// internal/hashes' vectors (computed with Python's hashlib, Werkzeug,
@@ -74,6 +80,10 @@ func TestVerifiesEveryFormatFerryReads(t *testing.T) {
 			hex.EncodeToString(iterated[:]), "itsalt", rightPassword, false},
 		{"plaintext", credentials.Input{Attribute: "pw", Formats: []string{"plaintext"}}, rightPassword, "", rightPassword, false},
 	}
+}
+
+func TestVerifiesEveryFormatFerryReads(t *testing.T) {
+	tests := formatCases(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
