@@ -207,7 +207,8 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*app, erro
 		privacy: privacySvc, staging: stagingSvc, quality: qualitySvc, orgs: orgsSvc, credentials: credentialsSvc,
 		defects: defectsSvc, loads: loadsSvc,
 		passwordHook: hook.NewService(database, hook.Deps{Orgs: orgsSvc, Extracts: stagingSvc, Passwords: credentialsSvc, Sealer: sealer},
-			hook.Options{Logger: logger.With("component", "password_hook")})}, nil
+			hook.Options{Logger: logger.With("component", "password_hook"),
+				FailuresPerUsername: cfg.HookFailuresPerUsername, FailuresPerAddress: cfg.HookFailuresPerAddress})}, nil
 }
 
 // documents are the plan versions and the facts the plan documents show:

@@ -39,6 +39,11 @@ type Config struct {
 	Demo bool
 	// JobWorkers is how many background jobs (stagings, validations) run at once.
 	JobWorkers int
+	// HookFailuresPerUsername and HookFailuresPerAddress are the failed
+	// attempts the password import hook allows per username and per end-user
+	// address in 15 minutes before it stops checking (answering "try again
+	// later", never "wrong password").
+	HookFailuresPerUsername, HookFailuresPerAddress int
 	// LoadLease is how long a process owns a load run without renewing its
 	// lease: after a crash, another process takes the run over once it ends.
 	LoadLease time.Duration
@@ -115,6 +120,22 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a whole number such as 2", v)
 			}
 			c.JobWorkers = n
+			return nil
+		}},
+		{"hook-failures-per-username", "FERRY_HOOK_FAILURES_PER_USERNAME", "10", "failed sign-ins the password import hook allows per username in 15 minutes before it stops checking that username (1 to 1000); it then answers \"try again later\", never \"wrong password\"", func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number such as 10", v)
+			}
+			c.HookFailuresPerUsername = n
+			return nil
+		}},
+		{"hook-failures-per-address", "FERRY_HOOK_FAILURES_PER_ADDRESS", "50", "failed sign-ins the password import hook allows per end-user IP address (as Okta reports it) in 15 minutes (1 to 100000); raise it when many people sign in from one address (a NAT or a proxy)", func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number such as 50", v)
+			}
+			c.HookFailuresPerAddress = n
 			return nil
 		}},
 		{"load-lease", "FERRY_LOAD_LEASE", "30s", "how long a process owns a load run without renewing its lease (renewed every third of it, 3s to 10m): when the process dies, the console or `ferry load --resume` takes the run over once the lease has run out", func(c *Config, v string) error {
@@ -214,6 +235,12 @@ func (c *Config) validate() error {
 	}
 	if c.LoadLease < 3*time.Second || c.LoadLease > 10*time.Minute {
 		bad("FERRY_LOAD_LEASE", "%s must be between 3s and 10m", c.LoadLease)
+	}
+	if c.HookFailuresPerUsername < 1 || c.HookFailuresPerUsername > 1000 {
+		bad("FERRY_HOOK_FAILURES_PER_USERNAME", "%d must be between 1 and 1000", c.HookFailuresPerUsername)
+	}
+	if c.HookFailuresPerAddress < 1 || c.HookFailuresPerAddress > 100000 {
+		bad("FERRY_HOOK_FAILURES_PER_ADDRESS", "%d must be between 1 and 100000", c.HookFailuresPerAddress)
 	}
 	if c.JobWorkers < 1 || c.JobWorkers > 32 {
 		bad("FERRY_JOB_WORKERS", "%d must be between 1 and 32", c.JobWorkers)
