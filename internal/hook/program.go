@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,7 +34,6 @@ import (
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/staging"
-	"github.com/ferry-migrate/ferry/internal/staging/attrjson"
 )
 
 // Limits of the program.
@@ -113,8 +111,15 @@ type SourceLister interface {
 type ProgramDeps struct {
 	Projects  ProjectFinder
 	Sources   SourceLister
-	Extracts  ExtractFinder
+	Extracts  ProgramExtracts
 	Passwords PasswordSettings
+}
+
+// ProgramExtracts finds a project's current extracts and erases attributes
+// from a source's staged records (staging.Service, which owns them).
+type ProgramExtracts interface {
+	ExtractFinder
+	EraseAttributes(ctx context.Context, projectID, sourceID int64, names []string) (records, extracts int64, err error)
 }
 
 // Program is the migration program's service: the dashboard, the period
@@ -984,19 +989,12 @@ func (p *Program) EraseStagedHashes(ctx context.Context, projectID int64, actor 
 			continue
 		}
 		res.Sources++
-		var extractIDs []int64
-		if err := p.db.Read.WithContext(ctx).Model(&staging.Extract{}).Where("project_id = ? AND source_id = ?", projectID, s.ID).
-			Order("id").Pluck("id", &extractIDs).Error; err != nil {
-			return nil, apperr.Internal(err)
+		records, extracts, err := p.deps.Extracts.EraseAttributes(ctx, projectID, s.ID, names)
+		if err != nil {
+			return nil, wrap(err)
 		}
-		for _, exID := range extractIDs {
-			n, err := p.eraseExtract(ctx, exID, names)
-			if err != nil {
-				return nil, apperr.Internal(err)
-			}
-			res.Records += n
-			res.Extracts++
-		}
+		res.Records += records
+		res.Extracts += int(extracts)
 	}
 	err = p.db.Transaction(ctx, func(tx *gorm.DB) error {
 		cur, err := findSettings(tx, projectID)
@@ -1031,94 +1029,6 @@ func (p *Program) EraseStagedHashes(ctx context.Context, projectID int64, actor 
 	return res, nil
 }
 
-// eraseExtract removes the named attributes (matched ignoring case, as the
-// hook reads them) from the extract's records and column samples, a batch
-// per transaction. It returns how many records lost a value.
-func (p *Program) eraseExtract(ctx context.Context, extractID int64, names []string) (int64, error) {
-	drop := func(m map[string][]string) bool {
-		changed := false
-		for k := range m {
-			for _, n := range names {
-				if strings.EqualFold(k, n) {
-					delete(m, k)
-					changed = true
-					break
-				}
-			}
-		}
-		return changed
-	}
-	var erased int64
-	var after int64
-	for {
-		var last int64
-		var n int64
-		err := p.db.Transaction(ctx, func(tx *gorm.DB) error {
-			var recs []staging.StagedRecord
-			if err := tx.Select("id, attributes_json, edits_json").Where("extract_id = ? AND id > ?", extractID, after).
-				Order("id").Limit(pageSize).Find(&recs).Error; err != nil {
-				return err
-			}
-			for i := range recs {
-				r := &recs[i]
-				last = r.ID
-				a, e := drop(r.Attributes), drop(r.Edits)
-				if !a && !e {
-					continue
-				}
-				edits := []byte("{}")
-				if r.Edits != nil {
-					edits = attrjson.Append(nil, r.Edits)
-				}
-				// The version moves on, so that an edit form opened before
-				// the erase cannot write the old values back unnoticed.
-				if err := tx.Model(&staging.StagedRecord{}).Where("id = ?", r.ID).Updates(map[string]any{
-					"attributes_json": string(attrjson.Append(nil, r.Attributes)), "edits_json": string(edits),
-					"version": gorm.Expr("version + 1")}).Error; err != nil {
-					return err
-				}
-				n++
-			}
-			if len(recs) < pageSize {
-				last = 0
-			}
-			return nil
-		})
-		if err != nil {
-			return erased, err
-		}
-		erased += n
-		if last == 0 {
-			break
-		}
-		after = last
-	}
-	// Column samples never hold a value of an attribute whose name looks
-	// like a credential; the settings may name one that does not.
-	return erased, p.db.Transaction(ctx, func(tx *gorm.DB) error {
-		var ex staging.Extract
-		if err := tx.Select("id, columns_json").Where("id = ?", extractID).First(&ex).Error; err != nil {
-			return err
-		}
-		changed := false
-		for i, col := range ex.Columns {
-			for _, n := range names {
-				if strings.EqualFold(col.Name, n) && len(col.Samples) > 0 {
-					ex.Columns[i].Samples = []string{}
-					changed = true
-				}
-			}
-		}
-		if !changed {
-			return nil
-		}
-		b, err := json.Marshal(ex.Columns)
-		if err != nil {
-			return err
-		}
-		return tx.Model(&staging.Extract{}).Where("id = ?", extractID).Update("columns_json", string(b)).Error
-	})
-}
 
 // attributesOf lists the attributes a source's password settings name.
 func attributesOf(set *credentials.Settings) []string {
