@@ -1029,7 +1029,6 @@ func (p *Program) EraseStagedHashes(ctx context.Context, projectID int64, actor 
 	return res, nil
 }
 
-
 // attributesOf lists the attributes a source's password settings name.
 func attributesOf(set *credentials.Settings) []string {
 	var out []string
