@@ -25,7 +25,6 @@ import (
 type ProgramService interface {
 	Now() time.Time
 	Dashboard(ctx context.Context, projectID int64, now time.Time) (*hook.Dashboard, error)
-	EndCheck(ctx context.Context, projectID int64, now time.Time) (*hook.EndCheck, error)
 	SaveProgram(ctx context.Context, projectID, version, periodDays int64) (*hook.ProgramSettings, error)
 	EraseStagedHashes(ctx context.Context, projectID int64, actor audit.Actor, in hook.EraseInput) (*hook.EraseResult, error)
 }
@@ -80,10 +79,7 @@ func (s *Server) renderProgram(c echo.Context, status int, form templates.Form) 
 	if err != nil {
 		return err
 	}
-	check, err := s.program.EndCheck(ctx, p.ID, now)
-	if err != nil {
-		return err
-	}
+	check := d.End
 	// A fresh form shows the saved period; a failed one what was typed.
 	if _, typed := form.Values["period_days"]; !typed {
 		form.Values["period_days"] = strconv.FormatInt(d.Settings.PeriodDays, 10)
@@ -209,10 +205,7 @@ func (s *Server) renderErase(c echo.Context, status int, form templates.Form) er
 	if err != nil {
 		return err
 	}
-	check, err := s.program.EndCheck(ctx, p.ID, now)
-	if err != nil {
-		return err
-	}
+	check := d.End
 	return s.render(c, status, templates.ProgramErasePage(s.chrome(c, "Erase the staged hashes", "program"), templates.ProgramEraseView{
 		ProjectName: p.Name, Dashboard: d, Check: check, Form: form}))
 }

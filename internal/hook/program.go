@@ -242,6 +242,8 @@ type Dashboard struct {
 	Latency    []Latency      `json:"latency"`
 	Errors     []CauseCount   `json:"errors"`
 	Sources    []SourceHashes `json:"sources"`
+	// End says whether the staged hashes may be deleted yet.
+	End *EndCheck `json:"end"`
 }
 
 // EndCheck says whether the staged hashes may be deleted.
@@ -864,6 +866,9 @@ func (p *Program) Dashboard(ctx context.Context, projectID int64, now time.Time)
 	if d.Sources, err = p.sourceHashes(ctx, projectID, c, settings, now); err != nil {
 		return nil, wrap(err)
 	}
+	if d.End, err = p.endCheck(ctx, projectID, c, settings, d.Population, now); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -882,6 +887,11 @@ func (p *Program) EndCheck(ctx context.Context, projectID int64, now time.Time) 
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}
+	return p.endCheck(ctx, projectID, c, settings, pop, now)
+}
+
+// endCheck is EndCheck over a population already counted (the dashboard's).
+func (p *Program) endCheck(ctx context.Context, projectID int64, c *Config, settings *ProgramSettings, pop Population, now time.Time) (*EndCheck, error) {
 	out := &EndCheck{Settings: *settings}
 	if pop.Total == 0 {
 		out.Reasons = append(out.Reasons, "No user has been loaded with the password import hook yet: the staged hashes may still be needed by a load.")

@@ -382,6 +382,11 @@ func TestProgramEndCheckSaysWhyNotYet(t *testing.T) {
 	if check.Ready || len(check.Reasons) != 5 {
 		t.Fatalf("%+v", check)
 	}
+	// The dashboard carries the same check, over the users it counted.
+	d, err := w.prog.Dashboard(w.ctx, w.project.ID, now)
+	if err != nil || d.End == nil || strings.Join(d.End.Reasons, "|") != strings.Join(check.Reasons, "|") {
+		t.Fatalf("the dashboard's end check %+v differs from %+v (%v)", d.End, check, err)
+	}
 	for i, want := range []string{
 		"4 users have not migrated yet", "1 user was never activated in Okta (STAGED)", "1 user past the program's period has never migrated", "1 user was answered VERIFIED but Okta has not confirmed",
 		"answered 11 sign-ins for the project's users in the last 7 days",
