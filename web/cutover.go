@@ -302,15 +302,8 @@ func (s *Server) renderRefresh(c echo.Context, status int, form templates.Form, 
 	if p == nil {
 		var err error
 		p, err = s.loads.PlanRefresh(c.Request().Context(), project(c).ID, load.NewRefresh{})
-		if err != nil {
-			ae := apperr.As(err)
-			if ae == nil || ae.Code != apperr.CodeInvalid {
-				return err
-			}
-			if form.Message == "" {
-				form.Message = ae.Message
-			}
-			p = nil
+		if p, err = planOrRefusal(&form, p, err); err != nil {
+			return err
 		}
 	}
 	return s.render(c, status, templates.RefreshPlanPage(s.chrome(c, "Refresh", sectionCutover), templates.RefreshPlanView{Plan: p, Form: form}))
@@ -499,15 +492,8 @@ func (s *Server) renderManagers(c echo.Context, status int, form templates.Form,
 	if p == nil {
 		var err error
 		p, err = s.loads.PlanManagers(c.Request().Context(), project(c).ID, load.NewManagerPass{})
-		if err != nil {
-			ae := apperr.As(err)
-			if ae == nil || ae.Code != apperr.CodeInvalid {
-				return err
-			}
-			if form.Message == "" {
-				form.Message = ae.Message
-			}
-			p = nil
+		if p, err = planOrRefusal(&form, p, err); err != nil {
+			return err
 		}
 	}
 	// The service masks the examples already; they are masked again here
@@ -766,4 +752,22 @@ func jsonUnmarshal(raw string, v any) error {
 		return nil
 	}
 	return json.Unmarshal([]byte(raw), v)
+}
+
+// planOrRefusal takes a plan's answer: a plan, or — when the service
+// refuses to plan (invalid input, nothing to plan from) — no plan and the
+// refusal as the form's message (unless it has one); other errors pass.
+// The page then shows the form and why there is no plan.
+func planOrRefusal[P any](form *templates.Form, p *P, err error) (*P, error) {
+	if err == nil {
+		return p, nil
+	}
+	ae := apperr.As(err)
+	if ae == nil || ae.Code != apperr.CodeInvalid {
+		return nil, err
+	}
+	if form.Message == "" {
+		form.Message = ae.Message
+	}
+	return nil, nil
 }

@@ -50,15 +50,8 @@ func (s *Server) renderResetPlan(c echo.Context, status int, form templates.Form
 	if p == nil {
 		send := form.V("send_email") == "true"
 		p, err = resets.PlanStragglerReset(c.Request().Context(), project(c).ID, load.NewStragglerReset{SendEmail: &send})
-		if err != nil {
-			ae := apperr.As(err)
-			if ae == nil || ae.Code != apperr.CodeInvalid {
-				return err
-			}
-			if form.Message == "" {
-				form.Message = ae.Message
-			}
-			p = nil
+		if p, err = planOrRefusal(&form, p, err); err != nil {
+			return err
 		}
 	}
 	return s.render(c, status, templates.StragglerResetPage(s.chrome(c, "Reset the stragglers' passwords", "program"),
