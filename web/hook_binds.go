@@ -188,6 +188,34 @@ func (s *Server) testHookBind(c echo.Context) error {
 	return s.renderBindPage(c, http.StatusOK, src, f.form, saved, &res)
 }
 
+// removeHookBindConfirm says what removing a source's bind settings does.
+func (s *Server) removeHookBindConfirm(c echo.Context) error {
+	src, binds, err := s.bindSource(c)
+	if err != nil {
+		return err
+	}
+	p := project(c)
+	saved, err := binds.FindBindSettings(c.Request().Context(), p.ID, src.ID)
+	if err != nil {
+		return err
+	}
+	if saved == nil {
+		s.setFlash(c, "warn", src.Name+" has no LDAP bind settings: there is nothing to remove.")
+		return c.Redirect(http.StatusSeeOther, projectURL(p, hookBindPath(src.ID)))
+	}
+	return s.render(c, http.StatusOK, templates.ConfirmPage(s.chrome(c, "Remove the LDAP bind settings", "hook"), templates.ConfirmView{
+		Heading: "Remove the LDAP bind settings of " + src.Name + "?",
+		Consequences: []string{
+			"forget the directory (" + saved.URL + "), the bind template and the lockout settings",
+			"check this source's passwords against its staged hashes from the next sign-in on: users without one get UNVERIFIED",
+		},
+		Action: projectURL(p, hookBindPath(src.ID)+"/remove"),
+		Cancel: projectURL(p, hookBindPath(src.ID)),
+		Button: "Remove the bind settings",
+		Form:   templates.NewForm(),
+	}))
+}
+
 func (s *Server) removeHookBind(c echo.Context) error {
 	src, binds, err := s.bindSource(c)
 	if err != nil {

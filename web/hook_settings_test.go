@@ -302,8 +302,15 @@ func TestSourceBindSettingsRefuseHostileInputAndShowOnTheHookPage(t *testing.T) 
 	if body := w.app.signedIn(w.viewer).get(page).Body; strings.Contains(body, `name="url"`) {
 		t.Error("a viewer got the form")
 	}
+	confirm := eng.get(page + "/remove")
+	if confirm.StatusCode != http.StatusOK || !strings.Contains(confirm.Body, "ldaps://dc1.example.com") || !strings.Contains(confirm.Body, "staged hashes") {
+		t.Fatalf("the removal's confirmation: %d", confirm.StatusCode)
+	}
 	if res := eng.post(page+"/remove", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	if res := eng.get(page + "/remove"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("confirming the removal of nothing: %d, want a redirect with a message", res.StatusCode)
 	}
 	if b, _ := w.app.Hook.FindBindSettings(context.Background(), w.p.ID, w.src.ID); b != nil {
 		t.Fatal("not removed")

@@ -468,6 +468,7 @@ func routeTable() map[string]routeCase {
 			return url.Values{"url": {"ldap://127.0.0.1:1"}, "bind_template": {"{dn}"}, "lockout_threshold": {"5"},
 				"lockout_window_minutes": {"30"}, "max_concurrent": {"4"}, "timeout_ms": {"500"}, "version": {"1"}}
 		})},
+		"GET /projects/:pid/settings/hook/sources/:sid/remove":  {rule: sourceEdit, status: 200},
 		"POST /projects/:pid/settings/hook/sources/:sid/remove": {rule: sourceEdit, status: 303, audited: true},
 		"GET /projects/:pid/delete":                             {rule: del, status: 200},
 		"POST /projects/:pid/delete": {rule: del, status: 303, form: form(func(*roleWorld, *auth.Account) url.Values {

@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	r("GET", "/projects/:pid/settings/hook/sources/:sid", s.hookBindPage, inProject(auth.PermProjectRead))
 	r("POST", "/projects/:pid/settings/hook/sources/:sid", s.saveHookBind, inProject(auth.PermSourceEdit))
 	r("POST", "/projects/:pid/settings/hook/sources/:sid/test", s.testHookBind, inProject(auth.PermSourceEdit))
+	r("GET", "/projects/:pid/settings/hook/sources/:sid/remove", s.removeHookBindConfirm, inProject(auth.PermSourceEdit))
 	r("POST", "/projects/:pid/settings/hook/sources/:sid/remove", s.removeHookBind, inProject(auth.PermSourceEdit))
 	r("GET", "/projects/:pid/delete", s.deleteProjectConfirm, inProject(auth.PermProjectDelete))
 	r("POST", "/projects/:pid/delete", s.deleteProject, inProject(auth.PermProjectDelete))
