@@ -59,18 +59,25 @@ func (s *Server) renderData(c echo.Context, status int, forms map[int64]template
 func (s *Server) renderDataWith(c echo.Context, status int, forms, directory map[int64]templates.Form) error {
 	ctx := c.Request().Context()
 	p := project(c)
-	st, err := s.loadProjectState(c)
+	// The jobs are read before the data they produce. A job ends only once
+	// its extract or run is committed, so a job read as ended comes with its
+	// result and one read as running keeps the page following it. Read the
+	// other way round, a job that ended in between would show as ended beside
+	// the data from before it, and the page would stop following it.
+	sources, err := s.plan.FindSources(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	all, err := s.staging.FindExtracts(ctx, p.ID, 0)
-	if err != nil {
-		return err
-	}
-	v := templates.DataView{CanRun: can(c, auth.PermRun), MaxBytes: s.opts.MaxExtractBytes, Staged: len(st.extracts)}
-	if len(st.runs) > 0 {
-		v.Run = &st.runs[0]
-		v.Stale = st.stale
+	v := templates.DataView{CanRun: can(c, auth.PermRun), MaxBytes: s.opts.MaxExtractBytes}
+	for _, src := range sources {
+		ds := templates.DataSource{Source: src, Form: templates.NewForm()}
+		if f, ok := forms[src.ID]; ok {
+			ds.Form = f
+		}
+		if err := s.fillSourceJobs(c, &ds, directory); err != nil {
+			return err
+		}
+		v.Sources = append(v.Sources, ds)
 	}
 	vj, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}, Active: true})
 	if err != nil {
@@ -80,16 +87,23 @@ func (s *Server) renderDataWith(c echo.Context, status int, forms, directory map
 		view := s.jobView(c, *vj)
 		v.ValidateJob = &view
 	}
-	for _, src := range st.inv.Sources {
-		ds := templates.DataSource{Source: src, Form: templates.NewForm()}
-		if f, ok := forms[src.ID]; ok {
-			ds.Form = f
-		}
-		if err := s.fillSourceJobs(c, &ds, directory); err != nil {
-			return err
-		}
+	st, err := s.loadProjectState(c)
+	if err != nil {
+		return err
+	}
+	all, err := s.staging.FindExtracts(ctx, p.ID, 0)
+	if err != nil {
+		return err
+	}
+	v.Staged = len(st.extracts)
+	if len(st.runs) > 0 {
+		v.Run = &st.runs[0]
+		v.Stale = st.stale
+	}
+	for i := range v.Sources {
+		ds := &v.Sources[i]
 		for _, ex := range all {
-			if ex.SourceID != src.ID {
+			if ex.SourceID != ds.Source.ID {
 				continue
 			}
 			if len(ds.History) < 20 {
@@ -107,7 +121,6 @@ func (s *Server) renderDataWith(c echo.Context, status int, forms, directory map
 			}
 			ds.Quarantined = q[:min(len(q), 100)]
 		}
-		v.Sources = append(v.Sources, ds)
 	}
 	return s.render(c, status, templates.DataPage(s.chrome(c, "Data", sectionData), v))
 }

@@ -77,6 +77,14 @@ func bars[K comparable](counts map[K]int64, label func(K) string, href func(K) s
 func (s *Server) renderQuality(c echo.Context, status int, filter templates.OccurrenceFilter, after int64, taskForm *templates.Form, taskForms map[int64]templates.Form) error {
 	ctx := c.Request().Context()
 	p := project(c)
+	v := templates.QualityView{CanRun: can(c, auth.PermRun), Filter: filter}
+	// The validation job is read before the run it produces (see renderDataWith).
+	if j, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}}); err != nil {
+		return err
+	} else if j != nil {
+		view := s.jobView(c, *j)
+		v.Job = &view
+	}
 	st, err := s.loadProjectState(c)
 	if err != nil {
 		return err
@@ -89,13 +97,7 @@ func (s *Server) renderQuality(c echo.Context, status int, filter templates.Occu
 	for _, ex := range st.extracts {
 		currentBySource[ex.SourceID] = ex
 	}
-	v := templates.QualityView{CanRun: can(c, auth.PermRun), Staged: len(st.extracts), Filter: filter}
-	if j, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindValidate}}); err != nil {
-		return err
-	} else if j != nil {
-		view := s.jobView(c, *j)
-		v.Job = &view
-	}
+	v.Staged = len(st.extracts)
 	if len(st.runs) > 0 {
 		run := st.runs[0]
 		v.Run = &run
