@@ -145,6 +145,19 @@ func (s *Server) apiValidate(c echo.Context) error {
 	return acceptedJob(c, j)
 }
 
+// apiConfirmImports starts the read-back of the migration program's users
+// Okta has not confirmed yet, in a job ("Check with Okta now").
+func (s *Server) apiConfirmImports(c echo.Context) error {
+	if err := emptyBody(c); err != nil {
+		return err
+	}
+	j, err := s.jobs.ConfirmImports(c.Request().Context(), project(c).ID)
+	if err != nil {
+		return err
+	}
+	return acceptedJob(c, j)
+}
+
 // apiListJobs lists the project's newest jobs, newest first.
 func (s *Server) apiListJobs(c echo.Context) error {
 	items, err := s.jobs.FindJobs(c.Request().Context(), project(c).ID, jobs.Filter{Limit: 100})

@@ -51,6 +51,7 @@ func describeJobAnswers(t *testing.T, c *contract, w jobsContractWorld) map[stri
 	const (
 		stage       = "/api/v1/projects/{pid}/sources/{sid}/extracts"
 		validations = "/api/v1/projects/{pid}/validations"
+		confirm     = "/api/v1/projects/{pid}/program/confirmations"
 		list        = "/api/v1/projects/{pid}/jobs"
 		job         = "/api/v1/projects/{pid}/jobs/{id}"
 		cancel      = "/api/v1/projects/{pid}/jobs/{id}/cancel"
@@ -109,13 +110,25 @@ func describeJobAnswers(t *testing.T, c *contract, w jobsContractWorld) map[stri
 		t.Fatal(err)
 	}
 
+	// Check with Okta: 202 with the job (which fails, saying why: no
+	// password import hook serves this project), 409 while one is active.
+	confirmed := ok(apiCall{method: "POST", tmpl: confirm}, 202, "check with Okta")
+	if j := app.waitJob(pid, idOf(t, confirmed)); j.Kind != jobs.KindConfirmImports || j.Status != jobs.StatusFailed || !strings.Contains(j.Message, "Set up the password import hook first") {
+		t.Errorf("the read-back without a hook ended %+v", j)
+	}
+	reading := blockingJob(t, app, pid, 0, jobs.KindConfirmImports)
+	c.want(c.do(apiCall{token: tok, method: "POST", tmpl: confirm, pid: pid}), 409, "check with Okta while a read-back runs")
+	if _, err := app.Jobs.Cancel(asActor(runner), pid, reading.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	// The statuses of a file that cannot be staged.
 	c.want(c.do(apiCall{token: tok, method: "POST", tmpl: stage, pid: pid, sid: src.ID, query: "?fileName=hr.csv&key=objectGUID",
 		body: contractCSV, contentType: "text/csv"}), 422, "a record key that is not a column")
 
 	// The generic provocations, on jobs of their own.
 	w.idFor[job], w.idFor[cancel] = stagedID, stagedID
-	return map[string]string{stage: tok, validations: tok, cancel: tok}
+	return map[string]string{stage: tok, validations: tok, confirm: tok, cancel: tok}
 }
 
 // TestOpenAPIJobEnumsFollowTheRunner fails when a kind or status of job

@@ -105,13 +105,15 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	if opts.DataDir == "" {
 		opts.DataDir = t.TempDir()
 	}
-	runner := jobs.NewRunner(d, jobs.Options{Now: clock.Now, Logger: logger, Staging: stagingSvc, Quality: qualitySvc,
+	orgsSvc, checker := orgs.NewService(d, mustTestSealer(t), clock.Now), &fakeChecker{}
+	hookSvc := hook.NewService(d, hook.Deps{Orgs: orgsSvc, Extracts: stagingSvc, Passwords: credsSvc, Sealer: mustTestSealer(t)},
+		hook.Options{Now: clock.Now, Logger: logger})
+	runner := jobs.NewRunner(d, jobs.Options{Now: clock.Now, Logger: logger, Staging: stagingSvc, Quality: qualitySvc, Confirmer: hookSvc,
 		SpoolDir: jobs.UploadDir(opts.DataDir), FlushInterval: 50 * time.Millisecond})
 	runner.Start()
 	// Before the database closes (cleanups run last first): a job still
 	// running is stopped and waited for.
 	t.Cleanup(func() { _ = runner.Shutdown(context.Background()) })
-	orgsSvc, checker := orgs.NewService(d, mustTestSealer(t), clock.Now), &fakeChecker{}
 	defectsSvc := defects.NewService(d, clock.Now)
 	loadsSvc := load.NewService(d, load.Deps{Orgs: orgsSvc, Gate: privacySvc, Validation: qualitySvc, Extracts: stagingSvc,
 		Plan: planSvc, Matrix: mappingSvc, Passwords: credsSvc, Defects: testDefectLog{defectsSvc}, Sealer: mustTestSealer(t)},
@@ -120,8 +122,6 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	// Before the database closes: the runs still being worked on stop.
 	t.Cleanup(loadRunner.Stop)
 	documents := testDocuments(d, clock, planSvc, schemaSvc, mappingSvc, privacySvc, credsSvc, loadsSvc, defectsSvc, qualitySvc, orgsSvc)
-	hookSvc := hook.NewService(d, hook.Deps{Orgs: orgsSvc, Extracts: stagingSvc, Passwords: credsSvc, Sealer: mustTestSealer(t)},
-		hook.Options{Now: clock.Now, Logger: logger})
 	programSvc := hook.NewProgram(d, hook.ProgramDeps{Projects: planSvc, Sources: planSvc, Extracts: stagingSvc, Passwords: credsSvc}, clock.Now)
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
 		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,

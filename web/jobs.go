@@ -22,6 +22,8 @@ type JobService interface {
 	StageFile(ctx context.Context, projectID int64, in jobs.StageFileInput) (*jobs.Job, error)
 	StageDirectory(ctx context.Context, projectID int64, in jobs.DirectoryInput) (*jobs.Job, error)
 	Validate(ctx context.Context, projectID int64) (*jobs.Job, error)
+	// ConfirmImports reads the migration program's unconfirmed users back from Okta.
+	ConfirmImports(ctx context.Context, projectID int64) (*jobs.Job, error)
 	Cancel(ctx context.Context, projectID, id int64) (*jobs.Job, error)
 	FindJob(ctx context.Context, projectID, id int64) (*jobs.Job, error)
 	FindJobs(ctx context.Context, projectID int64, f jobs.Filter) ([]jobs.Job, error)
@@ -42,8 +44,11 @@ func (s *Server) jobView(c echo.Context, j jobs.Job) templates.JobView {
 
 // jobPageURL is the page a job's panel is on.
 func jobPageURL(p *plan.Project, j jobs.Job) string {
-	if j.Kind == jobs.KindValidate {
+	switch j.Kind {
+	case jobs.KindValidate:
 		return projectURL(p, "/quality#validation-job")
+	case jobs.KindConfirmImports:
+		return projectURL(p, "/program#confirm-job")
 	}
 	if j.SourceID != nil {
 		return projectURL(p, fmt.Sprintf("/data#source-%d", *j.SourceID))

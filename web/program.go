@@ -16,6 +16,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/hook"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/templates"
 )
@@ -74,6 +75,14 @@ func (s *Server) programPage(c echo.Context) error {
 func (s *Server) renderProgram(c echo.Context, status int, form templates.Form) error {
 	p := project(c)
 	ctx := c.Request().Context()
+	// The read-back job is read before the counts it changes (see renderDataWith).
+	var confirmJob *templates.JobView
+	if j, err := s.newestJob(ctx, p.ID, jobs.Filter{Kinds: []string{jobs.KindConfirmImports}}); err != nil {
+		return err
+	} else if j != nil {
+		view := s.jobView(c, *j)
+		confirmJob = &view
+	}
 	now := s.program.Now()
 	d, err := s.program.Dashboard(ctx, p.ID, now)
 	if err != nil {
@@ -93,7 +102,7 @@ func (s *Server) renderProgram(c echo.Context, status int, form templates.Form) 
 	}
 	return s.render(c, status, templates.ProgramPage(s.chrome(c, "Migration program", "program"), templates.ProgramView{
 		Dashboard: d, Check: check, Form: form, CanEdit: can(c, permProgramEdit), CanErase: can(c, permProgramErase),
-		Stragglers: stragglers, ShowLogins: can(c, auth.PermPIIRead)}))
+		Stragglers: stragglers, ShowLogins: can(c, auth.PermPIIRead), ConfirmJob: confirmJob}))
 }
 
 // programStragglers is the first page of the stragglers, or nil when the

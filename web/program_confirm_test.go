@@ -2,20 +2,26 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/ferry-migrate/ferry/internal/hook"
+	"github.com/ferry-migrate/ferry/internal/jobs"
 	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/okta"
 )
 
-// Without the event hook, Okta's confirmation never arrives: "Check with
-// Okta now" reads the users back and counts the one whose provider turned
-// OKTA as migrated, the others as still waiting.
-func TestCheckWithOktaNowConfirmsImportsTheEventHookMissed(t *testing.T) {
+// withHookUsersOneSignedIn is a load world whose three users were loaded
+// with the password import hook (no event hook registered), the first of
+// whom has signed in through the sandbox: Okta holds that password, and
+// only a read-back can tell Ferry so.
+func withHookUsersOneSignedIn(t *testing.T) *loadWorld {
+	t.Helper()
 	w := newLoadWorld(t)
 	w.connectSandbox(t)
 	w.stageWithHashes(t, 3)
@@ -41,21 +47,49 @@ func TestCheckWithOktaNowConfirmsImportsTheEventHookMissed(t *testing.T) {
 	if got, _, err := org.Authenticate(context.Background(), "user01@example.com", canaryPassword); err != nil || got.Status != okta.AuthnSuccess {
 		t.Fatalf("sign in: %+v %v", got, err)
 	}
+	return w
+}
 
+// Without the event hook, Okta's confirmation never arrives: "Check with
+// Okta now" reads the users back and counts the one whose provider turned
+// OKTA as migrated, the others as still waiting.
+func TestCheckWithOktaNowConfirmsImportsTheEventHookMissed(t *testing.T) {
+	w := withHookUsersOneSignedIn(t)
 	eng := w.app.signedIn(w.engineer)
 	page := eng.get(w.path("/program"))
 	if got := strings.TrimSpace(page.doc(t).Find("#count-migrated .total-value").Text()); got != "0" {
 		t.Fatalf("migrated before any confirmation: %q (a VERIFIED answer is not proof)", got)
 	}
 	res := eng.post(w.path("/program/confirm"), url.Values{})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("check with Okta: %d", res.StatusCode)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != w.path("/program#confirm-job") {
+		t.Fatalf("check with Okta: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The read-back is a job the page follows (paced reads take minutes for
+	// thousands of users); its panel counts the users read.
+	list, err := w.app.Jobs.FindJobs(context.Background(), w.p.ID, jobs.Filter{Kinds: []string{jobs.KindConfirmImports}})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("read-back jobs: %v %v", list, err)
 	}
 	page = eng.get(w.path("/program"))
-	if got := page.doc(t).Find(`.flash[role="status"]`).Text(); !strings.Contains(got, "Read 3 user(s) back from Okta: 1 confirmed migrated, 2 still waiting") {
+	if got := page.doc(t).Find(`.flash[role="status"]`).Text(); !strings.Contains(got, fmt.Sprintf("Checking with Okta which passwords it holds (job %d)", list[0].ID)) {
 		t.Errorf("flash: %q", got)
 	}
-	if got := strings.TrimSpace(page.doc(t).Find("#count-migrated .total-value").Text()); got != "1" {
+	done := w.app.waitJob(w.p.ID, list[0].ID)
+	if done.Status != jobs.StatusSucceeded || done.Done != 3 || done.Total != 3 {
+		t.Fatalf("read-back job: %+v", done)
+	}
+	page = eng.get(w.path("/program"))
+	doc := page.doc(t)
+	if got := doc.Find("#confirm-job .job-message").Text(); !strings.Contains(got, "Read 3 user(s) back from Okta: 1 confirmed migrated, 2 still waiting, 0 no longer in Okta, 0 could not be read.") {
+		t.Errorf("the page says of the read-back: %q", got)
+	}
+	if _, follows := doc.Find(fmt.Sprintf("#job-%d", done.ID)).Attr("data-job-poll"); follows {
+		t.Error("the page still follows an ended read-back")
+	}
+	if doc.Find("#program-confirm button").Length() != 1 {
+		t.Error("the page does not offer to check again")
+	}
+	if got := strings.TrimSpace(doc.Find("#count-migrated .total-value").Text()); got != "1" {
 		t.Errorf("migrated after the read-back: %q", got)
 	}
 	var via []string
@@ -67,4 +101,31 @@ func TestCheckWithOktaNowConfirmsImportsTheEventHookMissed(t *testing.T) {
 	if res := w.app.signedIn(w.viewer).post(w.path("/program/confirm"), url.Values{}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a viewer's read-back: %d", res.StatusCode)
 	}
+}
+
+// In a real browser: the engineer asks Okta from the program's page, which
+// follows the read-back's job and then shows what it found.
+func TestBrowserEngineerChecksWithOktaWhichPasswordsItHolds(t *testing.T) {
+	findChromium(t)
+	w := withHookUsersOneSignedIn(t)
+	b := newChromeTab(t, w.app)
+	b.signIn(w.engineer.Email)
+	b.open(w.path("/program"))
+	if got := b.text("#count-migrated .total-value"); got != "0" {
+		t.Fatalf("migrated before the read-back: %q", got)
+	}
+	b.assertClean("the program page")
+	b.do("check with Okta", chromedp.Click("#program-confirm button"))
+	j := b.waitForJob(w.app, w.p.ID, jobs.Filter{Kinds: []string{jobs.KindConfirmImports}}, 0)
+	if j.Status != jobs.StatusSucceeded {
+		t.Fatalf("the read-back %+v", j)
+	}
+	if got := b.text(chromedp.CSS(fmt.Sprintf("#job-%d .job-message", j.ID))); !strings.Contains(got, "1 confirmed migrated, 2 still waiting") {
+		t.Errorf("the page says of the read-back: %q", got)
+	}
+	if got := b.text("#count-migrated .total-value"); got != "1" {
+		t.Errorf("migrated after the read-back: %q", got)
+	}
+	b.screenshot(screenshotDir(t), "program-checked-with-okta.png")
+	b.assertClean("check with Okta")
 }

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
-	"github.com/ferry-migrate/ferry/internal/hook"
 	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/templates"
 )
@@ -88,41 +86,19 @@ func (s *Server) startStragglerReset(c echo.Context) error {
 	return s.startedCutover(c, run, "its progress is shown below.")
 }
 
-// ImportConfirmer reads hook users back from Okta and counts those whose
-// provider turned OKTA as migrated (hook.Service).
-type ImportConfirmer interface {
-	ConfirmWithOkta(ctx context.Context, projectID int64, limit int) (hook.ConfirmResult, error)
-}
-
-// confirmBatch is how many users one click reads back: paced reads at a
-// quarter of the rate limit keep a person waiting well under a minute.
-// The CLI (ferry confirm-imports) reads them all.
-const confirmBatch = 100
-
-// confirmImports reads back up to confirmBatch unconfirmed hook users.
+// confirmImports starts the read-back of the hook users Okta has not
+// confirmed yet, as a background job the program page follows: paced at a
+// quarter of the rate limit, it takes minutes for thousands of users.
 func (s *Server) confirmImports(c echo.Context) error {
 	p := project(c)
-	back := projectURL(p, "/program")
-	confirmer, ok := s.hookAdmin.(ImportConfirmer)
-	if !ok {
-		return apperr.NotFound("password import hook")
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Minute)
-	defer cancel()
-	res, err := confirmer.ConfirmWithOkta(ctx, p.ID, confirmBatch)
+	back := projectURL(p, "/program#confirm-job")
+	j, err := s.jobs.ConfirmImports(c.Request().Context(), p.ID)
 	if err != nil {
 		if ae := apperr.As(err); ae.Code == apperr.CodeInvalid || ae.Code == apperr.CodeConflict {
 			s.setFlash(c, "error", ae.Message)
 			return c.Redirect(http.StatusSeeOther, back)
 		}
-		if ctx.Err() == nil {
-			return err
-		}
+		return err
 	}
-	msg := fmt.Sprintf("Read %d user(s) back from Okta: %d confirmed migrated, %d still waiting, %d no longer in Okta, %d could not be read.",
-		res.Checked, res.Confirmed, res.Pending, res.Gone, res.Failed)
-	if res.Checked == confirmBatch {
-		msg += " More may wait: check again, or run ferry confirm-imports for all of them."
-	}
-	return s.redirectWithFlash(c, back, msg)
+	return s.redirectWithFlash(c, back, fmt.Sprintf("Checking with Okta which passwords it holds (job %d): this page shows how far it has come.", j.ID))
 }

@@ -742,10 +742,11 @@ func routeTable() map[string]routeCase {
 		// The request body is the extract itself.
 		"POST /api/v1/projects/:pid/sources/:sid/extracts": {rule: run, status: 202, query: func(*roleWorld) string { return "?fileName=ad-3.csv" },
 			json: func(*roleWorld) any { return roleExtractCSV }},
-		"POST /api/v1/projects/:pid/validations":     {rule: run, status: 202},
-		"GET /api/v1/projects/:pid/jobs":             {rule: read, status: 200},
-		"GET /api/v1/projects/:pid/jobs/:id":         {rule: read, status: 200},
-		"POST /api/v1/projects/:pid/jobs/:id/cancel": {rule: run, status: 200, audited: true},
+		"POST /api/v1/projects/:pid/validations":           {rule: run, status: 202},
+		"POST /api/v1/projects/:pid/program/confirmations": {rule: run, status: 202},
+		"GET /api/v1/projects/:pid/jobs":                   {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/jobs/:id":               {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/jobs/:id/cancel":       {rule: run, status: 200, audited: true},
 
 		"GET /projects/:pid/defects":      {rule: read, status: 200},
 		"GET /projects/:pid/defects.csv":  {rule: read, status: 200},

@@ -333,6 +333,7 @@ func (s *Server) routes() {
 	// Background jobs: staging an extract, validating; their progress, cancelling them.
 	r("POST", apiUploadRoute, s.apiStageExtract, inProject(auth.PermRun).forAPI())
 	api("POST", "/projects/:pid/validations", s.apiValidate, inProject(auth.PermRun))
+	api("POST", "/projects/:pid/program/confirmations", s.apiConfirmImports, inProject(permProgramEdit))
 	api("GET", "/projects/:pid/jobs", s.apiListJobs, inProject(auth.PermProjectRead))
 	api("GET", "/projects/:pid/jobs/:id", s.apiGetJob, inProject(auth.PermProjectRead))
 	api("POST", "/projects/:pid/jobs/:id/cancel", s.apiCancelJob, inProject(auth.PermRun))

@@ -281,7 +281,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// anything else runs; the workers stop (and the jobs they run are left
 	// to resume) before the database closes.
 	runner := jobs.NewRunner(a.db, jobs.Options{Workers: cfg.JobWorkers, Logger: a.log, Staging: a.staging, Quality: a.quality,
-		SpoolDir: jobs.UploadDir(cfg.DataDir)})
+		Confirmer: a.passwordHook, SpoolDir: jobs.UploadDir(cfg.DataDir)})
 	if err := recoverJobs(ctx, a, runner, stdout); err != nil {
 		return err
 	}

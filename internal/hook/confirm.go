@@ -9,6 +9,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/load/pace"
 	"github.com/ferry-migrate/ferry/internal/okta"
+	"gorm.io/gorm"
 )
 
 // UserReader reads one Okta user (okta.Client).
@@ -27,6 +28,9 @@ type ConfirmOptions struct {
 	Limit int
 	// Clock paces the reads (default the system clock; tests pass a fake).
 	Clock pace.Clock
+	// Progress, if set, is told after each user how many have been read of
+	// how many the read-back will read (counted when it starts).
+	Progress func(done, total int)
 }
 
 // ConfirmResult counts what a read-back found.
@@ -78,12 +82,37 @@ func (s *Service) ConfirmByProvider(ctx context.Context, projectID int64, client
 		ID         int64
 		OktaUserID string
 	}
+	unconfirmed := func(after int64) *gorm.DB {
+		return s.db.Read.WithContext(ctx).Table("okta_users").
+			Where("project_id = ? AND org_url = ? AND password = ? AND removed_at IS NULL AND password_imported_at IS NULL AND id > ?",
+				projectID, c.OrgURL, "hook", after)
+	}
+	var total int64
+	if opts.Progress != nil {
+		if err := unconfirmed(0).Count(&total).Error; err != nil {
+			return res, apperr.Internal(err)
+		}
+		if opts.Limit > 0 {
+			total = min(total, int64(opts.Limit))
+		}
+	}
+	// report tells Progress how many users have been read; at the end the
+	// total is what was read (users the event hook confirmed meanwhile drop out).
+	report := func(end bool) {
+		if opts.Progress == nil {
+			return
+		}
+		done := res.Checked + res.Failed + res.Gone
+		if end || int64(done) > total {
+			total = int64(done)
+		}
+		opts.Progress(done, int(total))
+	}
+	report(false)
 	var after int64
 	for {
 		var rows []row
-		q := s.db.Read.WithContext(ctx).Table("okta_users").Select("id, okta_user_id").
-			Where("project_id = ? AND org_url = ? AND password = ? AND removed_at IS NULL AND password_imported_at IS NULL AND id > ?",
-				projectID, c.OrgURL, "hook", after).Order("id").Limit(confirmPage)
+		q := unconfirmed(after).Select("id, okta_user_id").Order("id").Limit(confirmPage)
 		if err := q.Find(&rows).Error; err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
@@ -96,7 +125,11 @@ func (s *Service) ConfirmByProvider(ctx context.Context, projectID int64, client
 		after = rows[len(rows)-1].ID
 		for _, r := range rows {
 			if opts.Limit > 0 && res.Checked+res.Failed+res.Gone >= opts.Limit {
+				report(true)
 				return res, nil
+			}
+			if res.Checked+res.Failed+res.Gone > 0 {
+				report(false)
 			}
 			var u *okta.User
 			_, err := pacer.Send(ctx, "users/{id}", func(ctx context.Context) (okta.Response, error) {
@@ -140,6 +173,7 @@ func (s *Service) ConfirmByProvider(ctx context.Context, projectID int64, client
 			}
 		}
 	}
+	report(true)
 	s.log.InfoContext(ctx, "provider read-back", slog.Int64("project", projectID), slog.Int("checked", res.Checked),
 		slog.Int("confirmed", res.Confirmed), slog.Int("pending", res.Pending), slog.Int("gone", res.Gone), slog.Int("failed", res.Failed))
 	return res, nil

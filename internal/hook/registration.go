@@ -416,11 +416,12 @@ func (s *Service) RegisterEventHook(ctx context.Context, projectID int64, public
 // ConfirmWithOkta reads back, in the project's org, up to limit of its hook
 // users Okta has not confirmed yet (0: all of them) and marks those whose
 // provider turned OKTA as migrated: the fallback when the event hook was
-// not registered or missed events (ConfirmByProvider).
-func (s *Service) ConfirmWithOkta(ctx context.Context, projectID int64, limit int) (ConfirmResult, error) {
+// not registered or missed events (ConfirmByProvider). progress, if not
+// nil, is told how many users have been read of how many.
+func (s *Service) ConfirmWithOkta(ctx context.Context, projectID int64, limit int, progress func(done, total int)) (ConfirmResult, error) {
 	_, client, err := s.orgHook(ctx, projectID)
 	if err != nil {
 		return ConfirmResult{}, err
 	}
-	return s.ConfirmByProvider(ctx, projectID, client, ConfirmOptions{Limit: limit})
+	return s.ConfirmByProvider(ctx, projectID, client, ConfirmOptions{Limit: limit, Progress: progress})
 }

@@ -1,5 +1,6 @@
 // Package jobs runs Ferry's long work in the background: staging an uploaded
-// extract, pulling users from a directory, validating the staged data. A
+// extract, pulling users from a directory, validating the staged data,
+// reading the migration program's users back from Okta. A
 // bounded pool of workers executes the jobs; a job's row in the database is
 // the truth about it — its state, its progress counters and its outcome — so
 // that every page and API client can show where it stands, a person can
@@ -21,10 +22,15 @@ const (
 	KindStageFile      = "stage_file"
 	KindStageDirectory = "stage_directory"
 	KindValidate       = "validate"
+	// KindConfirmImports reads the migration program's users back from
+	// Okta to confirm the imports of their passwords (see ImportConfirmer).
+	KindConfirmImports = "confirm_imports"
 )
 
 // Kinds lists the kinds Ferry runs.
-func Kinds() []string { return []string{KindStageFile, KindStageDirectory, KindValidate} }
+func Kinds() []string {
+	return []string{KindStageFile, KindStageDirectory, KindValidate, KindConfirmImports}
+}
 
 // Statuses of a job. Queued and running jobs are active; the others are final.
 const (
@@ -56,7 +62,7 @@ type Job struct {
 	InputFile string `json:"-"`
 	// Done and Total count the job's progress in its kind's unit: bytes of
 	// the file for stage_file, entries for stage_directory (Total 0: not
-	// known in advance), records for validate.
+	// known in advance), records for validate, users for confirm_imports.
 	Done  int64 `json:"done"`
 	Total int64 `json:"total"`
 	// Message is what a person reads: the progress while the job runs, the
@@ -124,6 +130,8 @@ func (j Job) Label() string {
 		return what
 	case KindValidate:
 		return "validating the staged data"
+	case KindConfirmImports:
+		return "checking with Okta which passwords it holds"
 	}
 	return j.Kind
 }
@@ -136,6 +144,8 @@ func lockKey(kind string, sourceID int64) string {
 		return fmt.Sprintf("source:%d", sourceID)
 	case KindValidate:
 		return "validate"
+	case KindConfirmImports:
+		return "confirm_imports"
 	}
 	return ""
 }

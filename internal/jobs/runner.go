@@ -67,6 +67,9 @@ type Options struct {
 	Staging       Stager
 	Quality       Validator
 	OpenDirectory DirectoryOpener
+	// Confirmer reads the migration program's users back from Okta
+	// (KindConfirmImports); nil makes the kind unavailable.
+	Confirmer ImportConfirmer
 	// SpoolDir holds the files uploads are spooled to (see UploadDir):
 	// Recover removes those that no job needs any more.
 	SpoolDir string

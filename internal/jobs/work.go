@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
+	"github.com/ferry-migrate/ferry/internal/hook"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/quality"
 	"github.com/ferry-migrate/ferry/internal/staging"
@@ -38,6 +39,14 @@ type Validator interface {
 	Validate(ctx context.Context, projectID int64, progress quality.Progress) (*quality.Run, error)
 	// CurrentDigest fingerprints the matrix as it is now (see quality.Digest).
 	CurrentDigest(ctx context.Context, projectID int64) (string, error)
+}
+
+// ImportConfirmer is what the read-back of the migration program's users
+// needs (hook.Service): it reads, in the project's org, the hook users Okta
+// has not confirmed yet and counts those whose provider turned OKTA as
+// migrated, telling progress how many it has read of how many.
+type ImportConfirmer interface {
+	ConfirmWithOkta(ctx context.Context, projectID int64, limit int, progress func(done, total int)) (hook.ConfirmResult, error)
 }
 
 // DirectoryReader is a directory search being read.
@@ -162,6 +171,39 @@ func (r *Runner) Validate(ctx context.Context, projectID int64) (*Job, error) {
 	return r.Submit(ctx, Spec{ProjectID: projectID, Kind: KindValidate}, r.validateWork(projectID))
 }
 
+// ConfirmImports submits a job that reads the project's unconfirmed hook
+// users back from Okta (paced at a quarter of the rate limit: minutes for
+// thousands of users). Done counts the users read.
+func (r *Runner) ConfirmImports(ctx context.Context, projectID int64) (*Job, error) {
+	if r.opts.Confirmer == nil {
+		return nil, apperr.Internal(errors.New("jobs: no password import hook service"))
+	}
+	return r.Submit(ctx, Spec{ProjectID: projectID, Kind: KindConfirmImports}, r.confirmImportsWork(projectID))
+}
+
+func (r *Runner) confirmImportsWork(projectID int64) Work {
+	return func(ctx context.Context, p *Progress) (Outcome, error) {
+		p.Note("Counting the users Okta has not confirmed yet…")
+		res, err := r.opts.Confirmer.ConfirmWithOkta(ctx, projectID, 0, func(done, total int) {
+			p.Set(int64(done), int64(total))
+			p.Note(fmt.Sprintf("%s of %s user(s) read back from Okta.", plan.Thousands(int64(done)), plan.Thousands(int64(total))))
+		})
+		if err != nil {
+			return Outcome{}, err
+		}
+		msg := fmt.Sprintf("Read %s user(s) back from Okta: %s confirmed migrated, %s still waiting, %s no longer in Okta, %s could not be read.",
+			plan.Thousands(int64(res.Checked+res.Gone+res.Failed)), plan.Thousands(int64(res.Confirmed)), plan.Thousands(int64(res.Pending)),
+			plan.Thousands(int64(res.Gone)), plan.Thousands(int64(res.Failed)))
+		if res.Checked+res.Gone+res.Failed == 0 {
+			msg = "Every user the password import hook serves is confirmed already (or none has been created in Okta yet): nothing to read."
+		}
+		if res.Failed > 0 {
+			msg += " Check again later for those (Ferry's log names them)."
+		}
+		return Outcome{Message: msg}, nil
+	}
+}
+
 // work returns what a recorded job does, or why it cannot be done again
 // (after a crash): the error's message says what to do.
 func (r *Runner) work(j Job) (Work, error) {
@@ -181,6 +223,11 @@ func (r *Runner) work(j Job) (Work, error) {
 			return nil, errors.New("Ferry cannot validate here: validate again.")
 		}
 		return r.validateWork(j.ProjectID), nil
+	case KindConfirmImports:
+		if r.opts.Confirmer == nil {
+			return nil, errors.New("Ferry cannot reach the password import hook's settings here: check with Okta again.")
+		}
+		return r.confirmImportsWork(j.ProjectID), nil
 	}
 	return nil, fmt.Errorf("Ferry does not know how to run a job of kind %q again: start it again.", j.Kind)
 }
@@ -192,7 +239,7 @@ func resumable(j Job) bool {
 	case KindStageFile:
 		_, err := os.Stat(j.InputFile)
 		return j.InputFile != "" && err == nil
-	case KindValidate:
+	case KindValidate, KindConfirmImports:
 		return true
 	}
 	return false
@@ -207,6 +254,8 @@ func interruptedMessage(j Job) string {
 		return "Ferry stopped before this upload was staged; nothing of it was kept: upload the file again."
 	case KindValidate:
 		return "Ferry stopped during this validation: validate again."
+	case KindConfirmImports:
+		return "Ferry stopped during this read-back; the users it confirmed stay confirmed: check with Okta again for the rest."
 	}
 	return "Ferry stopped before this job finished: start it again."
 }
@@ -222,6 +271,8 @@ func cancelledMessage(j Job, by string) string {
 		return "Cancelled" + who + ": nothing of it was staged; the source's current extract stays current."
 	case KindValidate:
 		return "Cancelled" + who + ": the previous validation (if any) stays the newest."
+	case KindConfirmImports:
+		return "Cancelled" + who + ": the users read before stay confirmed; check with Okta again for the rest."
 	}
 	return "Cancelled" + who + "."
 }
