@@ -122,7 +122,7 @@ func newTestAppWith(t testing.TB, opts web.Options) *testApp {
 	// Before the database closes: the runs still being worked on stop.
 	t.Cleanup(loadRunner.Stop)
 	documents := testDocuments(d, clock, planSvc, schemaSvc, mappingSvc, privacySvc, credsSvc, loadsSvc, defectsSvc, qualitySvc, orgsSvc)
-	programSvc := hook.NewProgram(d, hook.ProgramDeps{Projects: planSvc, Sources: planSvc, Extracts: stagingSvc, Passwords: credsSvc}, clock.Now)
+	programSvc := hook.NewProgram(d, hook.ProgramDeps{Projects: planSvc, Sources: planSvc, Extracts: stagingSvc, Passwords: credsSvc, Loads: loadsSvc}, clock.Now)
 	srv := web.New(web.Services{Auth: authSvc, Plan: planSvc, Audit: audit.NewReader(d.Read), Health: d, Schema: schemaSvc,
 		Mapping: mappingSvc, Privacy: privacySvc, Staging: stagingSvc, Quality: qualitySvc, Jobs: runner,
 		Orgs: orgsSvc, OrgChecker: checker, Credentials: credsSvc, Defects: defectsSvc, Loads: loadsSvc, LoadRunner: loadRunner, Documents: documents,

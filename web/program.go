@@ -241,7 +241,13 @@ func (s *Server) eraseHashes(c echo.Context) error {
 	}
 	msg := fmt.Sprintf("The staged password hashes are erased: %s records changed.", templates.Num(res.Records))
 	if res.Records == 0 {
-		msg = "No staged record held a password hash any more: nothing to erase."
+		msg = "No staged record held a password hash any more."
+	}
+	if res.SealedHashes+res.Digests > 0 {
+		msg += fmt.Sprintf(" The loads' own copies are gone too: %s sealed hash(es) of users not created, %s digest(s).",
+			templates.Num(res.SealedHashes), templates.Num(res.Digests))
+	} else if res.Records == 0 {
+		msg = "No staged record held a password hash any more, nor did the loads: nothing to erase."
 	}
 	return s.redirectWithFlash(c, projectURL(p, "/program"), strings.TrimSpace(msg))
 }

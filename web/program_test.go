@@ -16,6 +16,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/auth"
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/hook"
+	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/orgs"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/staging"
@@ -408,5 +409,41 @@ func TestProgramPageListsTheStragglers(t *testing.T) {
 	}
 	if views() != before+2 {
 		t.Errorf("the CSV download is not audited")
+	}
+}
+
+// A hash load that is paused may still send password hashes: the erase page
+// says so and offers no form, and an override sent anyway is refused with
+// nothing erased.
+func TestProgramEraseWaitsForAPausedHashLoad(t *testing.T) {
+	w := newProgramWorld(t)
+	w.withHook(t, "ann@example.com", "bob@example.com")
+	now := w.app.Clock.Now()
+	var runID int64
+	if err := w.app.DB.Write.Raw(`INSERT INTO load_runs (project_id, number, kind, org_url, mode, status, total, created_by_name, created_at, updated_at)
+		VALUES (?, 4, ?, ?, ?, ?, 1, 'test', ?, ?) RETURNING id`, w.p.ID, load.KindLoad, "https://acme.okta.com", load.ModeHash, load.StatusPaused, now, now).
+		Scan(&runID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := w.app.DB.Write.Exec(`INSERT INTO load_items (run_id, seq, login, state, credential_sealed) VALUES (?, 1, 'late@example.com', ?, 'sealed')`,
+		runID, load.StatePending).Error; err != nil {
+		t.Fatal(err)
+	}
+	path := projectPath(w.p, "/program/erase")
+	doc := w.asLead.get(path).doc(t)
+	if got := programText(doc.Find("#erase-reasons")); !strings.Contains(got, "Load (run 4), paused") {
+		t.Errorf("reasons %q", got)
+	}
+	if doc.Find("#erase-blocked").Length() != 1 || doc.Find("#erase-form").Length() != 0 {
+		t.Error("the page offers the erase beside a run that may still send hashes")
+	}
+	res := w.asLead.post(path, url.Values{"confirm_name": {programProjectName}, "override": {"true"}})
+	if res.StatusCode != http.StatusConflict || !strings.Contains(res.doc(t).Find(".flash.error").Text(), "may still send password hashes") {
+		t.Fatalf("override beside a paused hash load: %d %.300s", res.StatusCode, res.Body)
+	}
+	var sealed int64
+	w.app.DB.Read.Table("load_items").Where("run_id = ? AND credential_sealed <> ''", runID).Count(&sealed)
+	if sealed != 1 {
+		t.Error("the refused erase removed the run's sealed hash")
 	}
 }

@@ -7,5 +7,5 @@ import (
 // program is the migration program around the password import hook: its
 // dashboard, its period and its end (the erase of the staged hashes).
 func (a *app) program() *hook.Program {
-	return hook.NewProgram(a.db, hook.ProgramDeps{Projects: a.plan, Sources: a.plan, Extracts: a.staging, Passwords: a.credentials}, nil)
+	return hook.NewProgram(a.db, hook.ProgramDeps{Projects: a.plan, Sources: a.plan, Extracts: a.staging, Passwords: a.credentials, Loads: a.loads}, nil)
 }

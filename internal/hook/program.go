@@ -30,6 +30,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/db"
+	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/okta"
 	"github.com/ferry-migrate/ferry/internal/plan"
 	"github.com/ferry-migrate/ferry/internal/schema"
@@ -113,6 +114,16 @@ type ProgramDeps struct {
 	Sources   SourceLister
 	Extracts  ProgramExtracts
 	Passwords PasswordSettings
+	Loads     ProgramLoads
+}
+
+// ProgramLoads is what the end of the program needs of the loads
+// (load.Service, which owns their items): the runs that may still send
+// password hashes, and the erase of what the loads keep of them (the sealed
+// hashes of users not created, the digests of hashes).
+type ProgramLoads interface {
+	UnfinishedHashRuns(ctx context.Context, projectID int64) ([]string, error)
+	ErasePasswordHashes(ctx context.Context, projectID int64) (load.HashErasure, error)
 }
 
 // ProgramExtracts finds a project's current extracts and erases attributes
@@ -251,6 +262,9 @@ type EndCheck struct {
 	Ready bool `json:"ready"`
 	// Reasons why not yet, as sentences (counts, never a person).
 	Reasons []string `json:"reasons"`
+	// Blocking: a reason no override can set aside (a run that may still
+	// send hashes would create users without a password).
+	Blocking bool `json:"blocking"`
 	// Settings carries when the hashes were last erased.
 	Settings ProgramSettings `json:"settings"`
 }
@@ -259,8 +273,8 @@ type EndCheck struct {
 type EraseInput struct {
 	// Confirm must be the project's name, typed.
 	Confirm string
-	// Override erases although the end check is not ready; the reasons
-	// then outstanding are kept in the audit log.
+	// Override erases although the end check is not ready (unless a reason
+	// is blocking); the reasons then outstanding are kept in the audit log.
 	Override bool
 }
 
@@ -270,6 +284,10 @@ type EraseResult struct {
 	Records  int64 `json:"records"`
 	Sources  int   `json:"sources"`
 	Extracts int   `json:"extracts"`
+	// SealedHashes and Digests are what the loads kept of the hashes: the
+	// sealed hashes of users not created, the digests of hashes.
+	SealedHashes int64 `json:"sealedHashes"`
+	Digests      int64 `json:"digests"`
 	// Overridden: the end check was not ready.
 	Overridden bool      `json:"overridden"`
 	At         time.Time `json:"at"`
@@ -934,6 +952,15 @@ func (p *Program) endCheck(ctx context.Context, projectID int64, c *Config, sett
 	if loading > 0 {
 		out.Reasons = append(out.Reasons, "An extract is being staged: wait until it is done, so that the erase reaches its records too.")
 	}
+	runs, err := p.deps.Loads.UnfinishedHashRuns(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) > 0 {
+		out.Reasons = append(out.Reasons, "A run may still send password hashes to Okta ("+strings.Join(runs, "; ")+
+			"): let it finish, or cancel it, so that no user it creates later is left without a password.")
+		out.Blocking = true
+	}
 	out.Ready = len(out.Reasons) == 0
 	return out, nil
 }
@@ -978,7 +1005,7 @@ func (p *Program) EraseStagedHashes(ctx context.Context, projectID int64, actor 
 	if err != nil {
 		return nil, err
 	}
-	if !check.Ready && !in.Override {
+	if !check.Ready && (!in.Override || check.Blocking) {
 		return nil, apperr.Conflict("The staged hashes cannot be erased yet: " + strings.Join(check.Reasons, " "))
 	}
 	sources, err := p.deps.Sources.FindSources(ctx, projectID)
@@ -1006,6 +1033,11 @@ func (p *Program) EraseStagedHashes(ctx context.Context, projectID int64, actor 
 		res.Records += records
 		res.Extracts += int(extracts)
 	}
+	kept, err := p.deps.Loads.ErasePasswordHashes(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	res.SealedHashes, res.Digests = kept.SealedHashes, kept.Digests
 	err = p.db.Transaction(ctx, func(tx *gorm.DB) error {
 		cur, err := findSettings(tx, projectID)
 		if err != nil {
@@ -1025,7 +1057,8 @@ func (p *Program) EraseStagedHashes(ctx context.Context, projectID int64, actor 
 			"version": gorm.Expr("version + 1"), "updated_at": now}).Error; err != nil {
 			return err
 		}
-		after := map[string]any{"records": res.Records, "sources": res.Sources, "extracts": res.Extracts, "override": res.Overridden}
+		after := map[string]any{"records": res.Records, "sources": res.Sources, "extracts": res.Extracts, "override": res.Overridden,
+			"sealedHashes": res.SealedHashes, "digests": res.Digests}
 		if res.Overridden {
 			// The reasons carry counts and dates only.
 			after["outstandingReasons"] = check.Reasons

@@ -14,6 +14,7 @@ import (
 	"github.com/ferry-migrate/ferry/internal/audit"
 	"github.com/ferry-migrate/ferry/internal/credentials"
 	"github.com/ferry-migrate/ferry/internal/hook"
+	"github.com/ferry-migrate/ferry/internal/load"
 	"github.com/ferry-migrate/ferry/internal/schema"
 	"github.com/ferry-migrate/ferry/internal/staging"
 )
@@ -46,7 +47,8 @@ type programWorld struct {
 func newProgramWorld(t *testing.T, names ...string) *programWorld {
 	t.Helper()
 	w := newWorld(t, programUsers(names...), worldOptions{settings: saltedSettings})
-	prog := hook.NewProgram(w.db, hook.ProgramDeps{Projects: w.plan, Sources: w.plan, Extracts: w.staging, Passwords: w.creds}, w.clock.Now)
+	loads := load.NewService(w.db, load.Deps{}, load.Options{Now: w.clock.Now})
+	prog := hook.NewProgram(w.db, hook.ProgramDeps{Projects: w.plan, Sources: w.plan, Extracts: w.staging, Passwords: w.creds, Loads: loads}, w.clock.Now)
 	return &programWorld{world: w, prog: prog}
 }
 
@@ -560,5 +562,51 @@ func TestProgramEraseIsRefusedUntilTheEndCheckIsReady(t *testing.T) {
 	d, err := w.prog.Dashboard(w.ctx, w.project.ID, now)
 	if err != nil || d.Sources[0].StagedAt != nil || !strings.Contains(d.Sources[0].Hint, "Erased") {
 		t.Errorf("dashboard after the erase: %+v %v", d.Sources, err)
+	}
+}
+
+// A run that may still send password hashes blocks the erase, override or
+// not: a resumed run whose hashes were erased would create its users
+// without a password. Once it has ended, the erase also removes what the
+// loads kept of the hashes.
+func TestProgramEraseWaitsForARunThatMayStillSendHashes(t *testing.T) {
+	w, now := seedProgram(t)
+	actor := audit.Actor{ID: w.account, Name: "Eli"}
+	var runID int64
+	if err := w.db.Write.Raw(`INSERT INTO load_runs (project_id, number, kind, org_url, mode, status, total, created_by_name, created_at, updated_at)
+		VALUES (?, 7, ?, ?, ?, ?, 1, 'test', ?, ?) RETURNING id`, w.project.ID, load.KindLoad, "https://acme.okta.com", load.ModeHash, load.StatusPaused, now, now).
+		Scan(&runID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.Write.Exec(`INSERT INTO load_items (run_id, seq, login, state, credential_sealed, hash_digest) VALUES (?, 1, 'late@example.com', ?, 'sealed-hash', 'digest')`,
+		runID, load.StatePending).Error; err != nil {
+		t.Fatal(err)
+	}
+	check, err := w.prog.EndCheck(w.ctx, w.project.ID, now)
+	if err != nil || check.Ready || !check.Blocking || !strings.Contains(strings.Join(check.Reasons, " "), "Load (run 7), paused") {
+		t.Fatalf("end check %+v %v", check, err)
+	}
+	if _, err := w.prog.EraseStagedHashes(w.ctx, w.project.ID, actor, hook.EraseInput{Confirm: "Acme", Override: true}); !apperr.Is(err, apperr.CodeConflict) ||
+		!strings.Contains(err.Error(), "may still send password hashes") {
+		t.Fatalf("an override beside a paused hash load: %v", err)
+	}
+	if n := w.storedValues(); n != 14 {
+		t.Fatalf("a refused erase changed the records (%d values)", n)
+	}
+	if err := w.db.Write.Exec(`UPDATE load_runs SET status = ? WHERE id = ?`, load.StatusCancelled, runID).Error; err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.prog.EraseStagedHashes(w.ctx, w.project.ID, actor, hook.EraseInput{Confirm: "Acme", Override: true})
+	if err != nil || res.SealedHashes != 1 || res.Digests != 1 || res.Records != 7 {
+		t.Fatalf("erase after the run was cancelled %+v %v", res, err)
+	}
+	var left int64
+	w.db.Read.Table("load_items").Where("run_id = ? AND (credential_sealed <> '' OR hash_digest <> '')", runID).Count(&left)
+	if left != 0 {
+		t.Error("the run's sealed hash or digest is left")
+	}
+	var e audit.Entry
+	if err := w.db.Read.Where("action = ?", hook.ActionEraseHashes).First(&e).Error; err != nil || !strings.Contains(e.AfterJSON, `"sealedHashes":1`) {
+		t.Errorf("audit %s %v", e.AfterJSON, err)
 	}
 }
