@@ -470,6 +470,7 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 	}
 	describeOktaOrgAnswers(t, c, p, leadTok, validBody)
 	describePasswordSettingsAnswers(t, c, p, validBody, writerFor)
+	describeProgramAnswers(t, c, p, leadTok, validBody, writerFor)
 	// The provocations come from the routes' shape, not from the document,
 	// so that a status the document forgot fails validation.
 	ops := doc.operations(t)

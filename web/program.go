@@ -219,6 +219,15 @@ func (s *Server) renderErase(c echo.Context, status int, form templates.Form) er
 		ProjectName: p.Name, Dashboard: d, Check: check, Form: form}))
 }
 
+// eraseActor is who erases the hashes, as the erase records them: the
+// signed-in account (or the API token's), else the request's actor.
+func eraseActor(c echo.Context) audit.Actor {
+	if a := account(c); a != nil {
+		return audit.Actor{ID: a.ID, Name: a.Name}
+	}
+	return audit.ActorFrom(c.Request().Context())
+}
+
 func (s *Server) eraseHashes(c echo.Context) error {
 	if err := s.programAvailable(); err != nil {
 		return err
@@ -227,11 +236,7 @@ func (s *Server) eraseHashes(c echo.Context) error {
 	f := newFormReader(c)
 	confirm := f.text("confirm_name")
 	override := f.bool("override")
-	actor := audit.ActorFrom(c.Request().Context())
-	if a := account(c); a != nil {
-		actor = audit.Actor{ID: a.ID, Name: a.Name}
-	}
-	res, err := s.program.EraseStagedHashes(c.Request().Context(), p.ID, actor, hook.EraseInput{Confirm: *confirm, Override: *override})
+	res, err := s.program.EraseStagedHashes(c.Request().Context(), p.ID, eraseActor(c), hook.EraseInput{Confirm: *confirm, Override: *override})
 	if err != nil {
 		form := f.failed(err)
 		if form == nil {

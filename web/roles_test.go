@@ -744,9 +744,18 @@ func routeTable() map[string]routeCase {
 			json: func(*roleWorld) any { return roleExtractCSV }},
 		"POST /api/v1/projects/:pid/validations":           {rule: run, status: 202},
 		"POST /api/v1/projects/:pid/program/confirmations": {rule: run, status: 202},
-		"GET /api/v1/projects/:pid/jobs":                   {rule: read, status: 200},
-		"GET /api/v1/projects/:pid/jobs/:id":               {rule: read, status: 200},
-		"POST /api/v1/projects/:pid/jobs/:id/cancel":       {rule: run, status: 200, audited: true},
+		// The migration program through the API (as its pages, above).
+		"GET /api/v1/projects/:pid/program": {rule: read, status: 200},
+		"PUT /api/v1/projects/:pid/program/settings": {rule: run, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"version": 0, "periodDays": 90}
+		}},
+		"GET /api/v1/projects/:pid/program/stragglers": {rule: piiRead, status: 200},
+		"POST /api/v1/projects/:pid/program/erase": {rule: sourceEdit, status: 200, audited: true, json: func(*roleWorld) any {
+			return map[string]any{"confirm": roleProjectName, "override": true}
+		}},
+		"GET /api/v1/projects/:pid/jobs":             {rule: read, status: 200},
+		"GET /api/v1/projects/:pid/jobs/:id":         {rule: read, status: 200},
+		"POST /api/v1/projects/:pid/jobs/:id/cancel": {rule: run, status: 200, audited: true},
 
 		"GET /projects/:pid/defects":      {rule: read, status: 200},
 		"GET /projects/:pid/defects.csv":  {rule: read, status: 200},

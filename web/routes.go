@@ -333,7 +333,12 @@ func (s *Server) routes() {
 	// Background jobs: staging an extract, validating; their progress, cancelling them.
 	r("POST", apiUploadRoute, s.apiStageExtract, inProject(auth.PermRun).forAPI())
 	api("POST", "/projects/:pid/validations", s.apiValidate, inProject(auth.PermRun))
+	// The migration program (web/api_program.go).
+	api("GET", "/projects/:pid/program", s.apiProgram, inProject(auth.PermProjectRead))
+	api("PUT", "/projects/:pid/program/settings", s.apiPutProgramSettings, inProject(permProgramEdit))
+	api("GET", "/projects/:pid/program/stragglers", s.apiStragglers, inProject(auth.PermPIIRead))
 	api("POST", "/projects/:pid/program/confirmations", s.apiConfirmImports, inProject(permProgramEdit))
+	api("POST", "/projects/:pid/program/erase", s.apiEraseHashes, inProject(permProgramErase))
 	api("GET", "/projects/:pid/jobs", s.apiListJobs, inProject(auth.PermProjectRead))
 	api("GET", "/projects/:pid/jobs/:id", s.apiGetJob, inProject(auth.PermProjectRead))
 	api("POST", "/projects/:pid/jobs/:id/cancel", s.apiCancelJob, inProject(auth.PermRun))

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,7 +90,7 @@ type ProgramSettings struct {
 	HashesErasedCount int64 `gorm:"column:hashes_erased_count" json:"hashesErasedCount"`
 	// Version is 0 while the project keeps the defaults (no row yet).
 	Version   int64     `gorm:"column:version" json:"version"`
-	UpdatedAt time.Time `gorm:"column:updated_at" json:"updatedAt"`
+	UpdatedAt time.Time `gorm:"column:updated_at" json:"updatedAt,omitzero"`
 }
 
 // TableName is the table the programs live in.
@@ -206,7 +207,9 @@ type Day struct {
 // Latency is the hook's answer times over a window, in milliseconds.
 type Latency struct {
 	Label  string        `json:"label"`
-	Window time.Duration `json:"window"`
+	Window time.Duration `json:"-"`
+	// WindowSeconds is Window for JSON readers.
+	WindowSeconds int64 `json:"windowSeconds"`
 	// Count is the calls measured; Truncated says that only the newest
 	// maxLatencySamples were.
 	Count     int64 `json:"count"`
@@ -229,9 +232,11 @@ type SourceHashes struct {
 	Attributes  []string `json:"attributes"`
 	// StagedAt is when the current extract was staged (nil: none).
 	StagedAt *time.Time    `json:"stagedAt,omitempty"`
-	Age      time.Duration `json:"age"`
-	Stale    bool          `json:"stale"`
-	Hint     string        `json:"hint"`
+	Age      time.Duration `json:"-"` // since StagedAt
+	// AgeDays is Age in whole days, for JSON readers.
+	AgeDays int64  `json:"ageDays"`
+	Stale   bool   `json:"stale"`
+	Hint    string `json:"hint"`
 }
 
 // Dashboard is the program of one project as it stands at Now.
@@ -377,7 +382,8 @@ func (p *Program) SaveProgram(ctx context.Context, projectID, version, periodDay
 			return err
 		}
 		if cur.Version != version {
-			return apperr.VersionConflict(programWhat, cur.Version, nil)
+			return apperr.VersionConflict(programWhat, cur.Version, []apperr.FieldChange{{Field: "period_days", Label: "Period (days)",
+				Stored: strconv.FormatInt(cur.PeriodDays, 10), Yours: strconv.FormatInt(periodDays, 10)}})
 		}
 		before := *cur
 		next := *cur
@@ -689,7 +695,7 @@ func (p *Program) series(ctx context.Context, projectID int64, c *Config, starte
 // latency measures the newest calls of the window. Refused requests
 // (unauthorized) are left out: they are answered before any work.
 func (p *Program) latency(ctx context.Context, projectID int64, c *Config, label string, window time.Duration, now time.Time) (Latency, error) {
-	out := Latency{Label: label, Window: window}
+	out := Latency{Label: label, Window: window, WindowSeconds: int64(window / time.Second)}
 	var ms []int64
 	if err := p.attemptsQuery(ctx, projectID, c).Where("at >= ? AND at <= ? AND cause <> ?", now.Add(-window), now, CauseUnauthorized).
 		Order("id DESC").Limit(maxLatencySamples+1).Pluck("duration_ms", &ms).Error; err != nil {
@@ -816,7 +822,7 @@ func (p *Program) sourceHashes(ctx context.Context, projectID int64, c *Config, 
 		if err != nil {
 			return nil, err
 		}
-		row := SourceHashes{SourceID: s.ID, SourceName: s.Name, HookUsers: users[s.ID], HasSettings: set != nil && set.Attribute != ""}
+		row := SourceHashes{SourceID: s.ID, SourceName: s.Name, HookUsers: users[s.ID], HasSettings: set != nil && set.Attribute != "", Attributes: []string{}}
 		if row.HasSettings {
 			row.Attributes = attributesOf(set)
 		}
@@ -835,6 +841,7 @@ func (p *Program) sourceHashes(ctx context.Context, projectID int64, c *Config, 
 			t := at.UTC()
 			row.StagedAt = &t
 			row.Age = now.Sub(at)
+			row.AgeDays = int64(row.Age / (24 * time.Hour))
 			row.Stale = row.Age > StaleAfter
 			row.Hint = "Re-stage the source (Data) to refresh the hashes: people who changed their password in the legacy system since are checked against the old one."
 			if settings.HashesErasedAt != nil {
@@ -887,7 +894,18 @@ func (p *Program) Dashboard(ctx context.Context, projectID int64, now time.Time)
 	if d.End, err = p.endCheck(ctx, projectID, c, settings, d.Population, now); err != nil {
 		return nil, err
 	}
+	// Lists are empty, never null, for JSON readers.
+	d.Population.FailedByCause = nonNil(d.Population.FailedByCause)
+	d.Series, d.Latency, d.Errors, d.Sources = nonNil(d.Series), nonNil(d.Latency), nonNil(d.Errors), nonNil(d.Sources)
+	d.End.Reasons = nonNil(d.End.Reasons)
 	return d, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // EndCheck says whether the project's staged hashes may be deleted, and if

@@ -214,9 +214,9 @@ func TestProgramDashboardMeasuresLatencyAgainstOktasLimit(t *testing.T) {
 	}
 	// 24 h: 10 … 90 and 3500 (ten calls): the median is the 5th, p99 the 10th.
 	want := []hook.Latency{
-		{Label: "Last 24 hours", Window: 24 * time.Hour, Count: 10, MedianMS: 50, P99MS: 3500, MaxMS: 3500, OverLimit: 1},
+		{Label: "Last 24 hours", Window: 24 * time.Hour, WindowSeconds: 86400, Count: 10, MedianMS: 50, P99MS: 3500, MaxMS: 3500, OverLimit: 1},
 		// 7 days adds 1000 and 2000 (twelve calls): the 6th and the 12th.
-		{Label: "Last 7 days", Window: 7 * 24 * time.Hour, Count: 12, MedianMS: 60, P99MS: 3500, MaxMS: 3500, OverLimit: 1},
+		{Label: "Last 7 days", Window: 7 * 24 * time.Hour, WindowSeconds: 604800, Count: 12, MedianMS: 60, P99MS: 3500, MaxMS: 3500, OverLimit: 1},
 	}
 	for i, l := range d.Latency {
 		if l != want[i] {

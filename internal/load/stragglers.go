@@ -185,7 +185,9 @@ func (s *Service) Stragglers(ctx context.Context, projectID int64, q StragglerQu
 		items = items[:limit]
 		page.Next = items[limit-1].Ref
 	}
-	page.Items = items
+	if items != nil {
+		page.Items = items
+	}
 	return page, nil
 }
 
