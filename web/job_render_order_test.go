@@ -68,12 +68,16 @@ func newQueryGate(t *testing.T, app *testApp) *queryGate {
 	return g
 }
 
-// eachQuery renders the page once per query it makes, ending a job before
-// that query: start submits a job that waits for its release, check reads
-// the page rendered. It stops once the page made fewer queries than the
-// point reached (every point has then been tried).
-func (g *queryGate) eachQuery(t *testing.T, app *testApp, projectID int64, start func(point int, release <-chan struct{}) *jobs.Job, render func() *goquery.Document, check func(point int, j *jobs.Job, panel *goquery.Selection, doc *goquery.Document)) {
+// eachQuery renders the page at path (as b) once per query it makes,
+// ending a job before that query: start submits a job that waits for its
+// release. Where the page shows the job ended, checkEnded checks it shows
+// what the job produced beside it. It stops once the page made fewer
+// queries than the point reached (every point has then been tried), and
+// fails if no point showed the job ended (the gate then tried nothing).
+func (g *queryGate) eachQuery(t *testing.T, b *browser, projectID int64, path string, start func(point int, release <-chan struct{}) *jobs.Job,
+	checkEnded func(point int, j *jobs.Job, doc *goquery.Document)) {
 	t.Helper()
+	ended := 0
 	for point := 1; ; point++ {
 		if point > 500 {
 			t.Fatal("the page makes over 500 queries: the gate never stopped")
@@ -85,25 +89,35 @@ func (g *queryGate) eachQuery(t *testing.T, app *testApp, projectID int64, start
 		g.mu.Lock()
 		g.open = func() {
 			close(release)
-			app.waitJob(projectID, j.ID)
+			b.app.waitJob(projectID, j.ID)
 		}
 		g.mu.Unlock()
 		g.at.Store(int64(point))
-		doc := render()
+		res := b.get(path)
 		g.at.Store(0)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
 		if !g.opened.Load() {
 			close(release)
-			app.waitJob(projectID, j.ID)
+			b.app.waitJob(projectID, j.ID)
 			if point == 1 {
 				t.Fatal("the page made no query through the gate")
 			}
-			return
+			break
 		}
+		doc := res.doc(t)
 		panel := doc.Find(fmt.Sprintf("#job-%d", j.ID))
 		if panel.Length() != 1 {
 			t.Fatalf("ended before query %d: the page does not show job %d", point, j.ID)
 		}
-		check(point, j, panel, doc)
+		if _, follows := panel.Attr("data-job-poll"); !follows {
+			ended++
+			checkEnded(point, j, doc)
+		}
+	}
+	if ended == 0 {
+		t.Error("no point showed the job ended: the gate tried nothing")
 	}
 }
 
@@ -132,19 +146,7 @@ func TestDataPageNeverShowsAStagingEndedWithoutItsExtract(t *testing.T) {
 		}
 		return j
 	}
-	render := func() *goquery.Document {
-		res := w.asEngineer.get(w.path("/data"))
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("data page: %d", res.StatusCode)
-		}
-		return res.doc(t)
-	}
-	ended := 0
-	gate.eachQuery(t, w.app, w.p.ID, start, render, func(point int, j *jobs.Job, panel *goquery.Selection, doc *goquery.Document) {
-		if _, follows := panel.Attr("data-job-poll"); follows {
-			return
-		}
-		ended++
+	gate.eachQuery(t, w.asEngineer, w.p.ID, w.path("/data"), start, func(point int, j *jobs.Job, doc *goquery.Document) {
 		section := doc.Find(fmt.Sprintf("#source-%d", w.src.ID))
 		if got := text(section.Find(".extract-file")); got != fileName(point) {
 			t.Errorf("staging ended before query %d: the page shows it ended beside extract %q, not %q", point, got, fileName(point))
@@ -153,9 +155,6 @@ func TestDataPageNeverShowsAStagingEndedWithoutItsExtract(t *testing.T) {
 			t.Errorf("staging ended before query %d: records %q", point, got)
 		}
 	})
-	if ended == 0 {
-		t.Error("no point showed the staging ended: the gate tried nothing")
-	}
 }
 
 func TestQualityPageNeverShowsAValidationEndedWithoutItsRun(t *testing.T) {
@@ -191,19 +190,7 @@ func TestQualityPageNeverShowsAValidationEndedWithoutItsRun(t *testing.T) {
 		}
 		return j
 	}
-	render := func() *goquery.Document {
-		res := w.asEngineer.get(w.path("/quality"))
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("quality page: %d", res.StatusCode)
-		}
-		return res.doc(t)
-	}
-	ended := 0
-	gate.eachQuery(t, w.app, w.p.ID, start, render, func(point int, j *jobs.Job, panel *goquery.Selection, doc *goquery.Document) {
-		if _, follows := panel.Attr("data-job-poll"); follows {
-			return
-		}
-		ended++
+	gate.eachQuery(t, w.asEngineer, w.p.ID, w.path("/quality"), start, func(point int, j *jobs.Job, doc *goquery.Document) {
 		mu.Lock()
 		run := runs[j.ID]
 		mu.Unlock()
@@ -215,7 +202,4 @@ func TestQualityPageNeverShowsAValidationEndedWithoutItsRun(t *testing.T) {
 			t.Errorf("validation ended before query %d: the page shows it ended beside the run of %q, not %q", point, shown, want)
 		}
 	})
-	if ended == 0 {
-		t.Error("no point showed the validation ended: the gate tried nothing")
-	}
 }
