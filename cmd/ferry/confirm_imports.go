@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/ferry-migrate/ferry/internal/audit"
+	"github.com/ferry-migrate/ferry/internal/hook"
 )
 
 // confirmImportsCommand is `ferry confirm-imports`: it reads back, in the
@@ -54,7 +55,7 @@ func confirmImportsCommand(ctx context.Context, args []string, getenv func(strin
 			_ = bar.Set(done)
 		}
 	}
-	res, err := a.passwordHook.ConfirmWithOkta(ctx, p.ID, *limit, progress)
+	res, err := a.passwordHook.ConfirmWithOkta(ctx, p.ID, hook.ConfirmOptions{Limit: *limit, Progress: progress})
 	fmt.Fprintf(stdout, "Read %d user(s): %d now confirmed migrated (provider OKTA), %d still waiting (provider IMPORT), %d no longer in Okta, %d could not be read.\n",
 		res.Checked, res.Confirmed, res.Pending, res.Gone, res.Failed)
 	if err != nil {

@@ -286,6 +286,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	runner.Start()
+	// The read-back of imports Okta has not confirmed, now and then, as jobs.
+	readBackCtx, stopReadBacks := context.WithCancel(ctx)
+	go runner.RunReadBackSchedule(readBackCtx, a.passwordHook, cfg.HookReadBack)
+	defer stopReadBacks()
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()

@@ -44,6 +44,10 @@ type Config struct {
 	// address in 15 minutes before it stops checking (answering "try again
 	// later", never "wrong password").
 	HookFailuresPerUsername, HookFailuresPerAddress int
+	// HookReadBack is how often Ferry reads back from Okta the users the
+	// password import hook verified and Okta has not confirmed (the event
+	// hook may have missed them); 0 turns it off.
+	HookReadBack time.Duration
 	// LoadLease is how long a process owns a load run without renewing its
 	// lease: after a crash, another process takes the run over once it ends.
 	LoadLease time.Duration
@@ -136,6 +140,19 @@ func settings() []setting {
 				return fmt.Errorf("%q is not a whole number such as 50", v)
 			}
 			c.HookFailuresPerAddress = n
+			return nil
+		}},
+		{"hook-read-back", "FERRY_HOOK_READ_BACK", "24h", "how often Ferry reads back from Okta the users the password import hook answered VERIFIED for and Okta has not confirmed yet (their user.import.password event may have been missed), paced at a quarter of the rate limit: 1h to 720h, or 0 to turn it off", func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v == "0" {
+				c.HookReadBack = 0
+				return nil
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 24h (or 0 to turn it off)", v)
+			}
+			c.HookReadBack = d
 			return nil
 		}},
 		{"load-lease", "FERRY_LOAD_LEASE", "30s", "how long a process owns a load run without renewing its lease (renewed every third of it, 3s to 10m): when the process dies, the console or `ferry load --resume` takes the run over once the lease has run out", func(c *Config, v string) error {
@@ -232,6 +249,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxUploadMB < 1 || c.MaxUploadMB > 1<<20 {
 		bad("FERRY_MAX_UPLOAD_MB", "%d must be between 1 and 1048576 (1 TiB)", c.MaxUploadMB)
+	}
+	if c.HookReadBack != 0 && (c.HookReadBack < time.Hour || c.HookReadBack > 720*time.Hour) {
+		bad("FERRY_HOOK_READ_BACK", "%s must be between 1h and 720h, or 0 to turn it off", c.HookReadBack)
 	}
 	if c.LoadLease < 3*time.Second || c.LoadLease > 10*time.Minute {
 		bad("FERRY_LOAD_LEASE", "%s must be between 3s and 10m", c.LoadLease)

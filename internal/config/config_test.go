@@ -18,11 +18,23 @@ func TestDefaultsWorkOnAFreshMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.DataDir != "./data" || c.LogFormat != "text" || c.SessionTTL != 12*time.Hour || c.InsecureCookies ||
-		c.MaxUploadMB != 2048 || c.Demo || c.JobWorkers != 2 {
+		c.MaxUploadMB != 2048 || c.Demo || c.JobWorkers != 2 || c.HookReadBack != 24*time.Hour {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if got := c.PublicURL(); got != "http://localhost:8080" {
 		t.Fatalf("PublicURL = %q", got)
+	}
+}
+
+// The scheduled read-back can be turned off with 0.
+func TestTheReadBackCanBeTurnedOff(t *testing.T) {
+	for in, want := range map[string]time.Duration{"0": 0, "6h": 6 * time.Hour, " 720h ": 720 * time.Hour} {
+		c, err := config.Load(nil, env(map[string]string{"FERRY_HOOK_READ_BACK": in}))
+		if err != nil {
+			t.Errorf("FERRY_HOOK_READ_BACK=%q: %v", in, err)
+		} else if c.HookReadBack != want {
+			t.Errorf("FERRY_HOOK_READ_BACK=%q: %v, want %v", in, c.HookReadBack, want)
+		}
 	}
 }
 
@@ -67,6 +79,10 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"hook failures per username not a number", map[string]string{"FERRY_HOOK_FAILURES_PER_USERNAME": "ten"}, nil, "FERRY_HOOK_FAILURES_PER_USERNAME"},
 		{"hook failures per username zero", nil, []string{"-hook-failures-per-username", "0"}, "FERRY_HOOK_FAILURES_PER_USERNAME"},
 		{"hook failures per address too many", map[string]string{"FERRY_HOOK_FAILURES_PER_ADDRESS": "1000001"}, nil, "FERRY_HOOK_FAILURES_PER_ADDRESS"},
+		{"read-back not a duration", map[string]string{"FERRY_HOOK_READ_BACK": "daily"}, nil, "FERRY_HOOK_READ_BACK"},
+		{"read-back too often", nil, []string{"-hook-read-back", "30m"}, "FERRY_HOOK_READ_BACK"},
+		{"read-back too rare", map[string]string{"FERRY_HOOK_READ_BACK": "1000h"}, nil, "FERRY_HOOK_READ_BACK"},
+		{"read-back negative", map[string]string{"FERRY_HOOK_READ_BACK": "-24h"}, nil, "FERRY_HOOK_READ_BACK"},
 		{"TLS certificate without key", map[string]string{"FERRY_TLS_CERT": "cert.pem"}, nil, "FERRY_TLS_KEY"},
 		{"TLS files that do not exist", map[string]string{"FERRY_TLS_CERT": "/nonexistent/cert.pem", "FERRY_TLS_KEY": "/nonexistent/key.pem"}, nil, "FERRY_TLS_CERT"},
 		{"TLS files that are not PEM", map[string]string{"FERRY_TLS_CERT": "config_test.go", "FERRY_TLS_KEY": "config_test.go"}, nil, "FERRY_TLS_CERT"},

@@ -31,6 +31,11 @@ type ConfirmOptions struct {
 	// Progress, if set, is told after each user how many have been read of
 	// how many the read-back will read (counted when it starts).
 	Progress func(done, total int)
+	// VerifiedOnly reads only the users the hook answered VERIFIED for: the
+	// imports whose user.import.password event may have been missed (the
+	// scheduled read-back). Otherwise every unconfirmed user is read, which
+	// also finds those who set a password in Okta another way.
+	VerifiedOnly bool
 }
 
 // ConfirmResult counts what a read-back found.
@@ -83,9 +88,13 @@ func (s *Service) ConfirmByProvider(ctx context.Context, projectID int64, client
 		OktaUserID string
 	}
 	unconfirmed := func(after int64) *gorm.DB {
-		return s.db.Read.WithContext(ctx).Table("okta_users").
+		q := s.db.Read.WithContext(ctx).Table("okta_users").
 			Where("project_id = ? AND org_url = ? AND password = ? AND removed_at IS NULL AND password_imported_at IS NULL AND id > ?",
 				projectID, c.OrgURL, "hook", after)
+		if opts.VerifiedOnly {
+			q = q.Where("EXISTS (SELECT 1 FROM hook_attempts a WHERE a.okta_user_ref = okta_users.id AND a.outcome = ?)", OutcomeVerified)
+		}
+		return q
 	}
 	var total int64
 	if opts.Progress != nil {
@@ -183,4 +192,21 @@ func (s *Service) ConfirmByProvider(ctx context.Context, projectID int64, client
 // slash aside).
 func sameOrg(a, b string) bool {
 	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
+}
+
+// ProjectsAwaitingConfirmation lists the projects served by a password
+// import hook that have users the hook answered VERIFIED for and Okta has
+// not confirmed yet: those whose user.import.password event may have been
+// missed, for the scheduled read-back (jobs.Runner.ScheduleReadBacks).
+func (s *Service) ProjectsAwaitingConfirmation(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.db.Read.WithContext(ctx).Table("okta_users").Distinct("okta_users.project_id").
+		Joins("JOIN hook_projects h ON h.project_id = okta_users.project_id").
+		Where("okta_users.password = ? AND okta_users.removed_at IS NULL AND okta_users.password_imported_at IS NULL", "hook").
+		Where("EXISTS (SELECT 1 FROM hook_attempts a WHERE a.okta_user_ref = okta_users.id AND a.outcome = ?)", OutcomeVerified).
+		Order("okta_users.project_id").Pluck("okta_users.project_id", &ids).Error
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	return ids, nil
 }

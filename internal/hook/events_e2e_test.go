@@ -203,3 +203,55 @@ func TestConfirmByProviderIsCancellable(t *testing.T) {
 		t.Fatalf("a client of another org: %v", err)
 	}
 }
+
+// The scheduled read-back reads only the users the hook verified whose
+// confirmation is missing: here Jane, who signed in while the event hook was
+// off. Kim never signed in; Isaac's import was confirmed by the event.
+func TestTheScheduledReadBackReadsOnlyVerifiedUnconfirmedUsers(t *testing.T) {
+	c := newConfirmation(t, []user{
+		{uid: "IBrock7", email: "isaac.brock@example.com", pw: isaacHash},
+		{uid: "JDoe", email: "jane@example.com", pw: isaacHash},
+		{uid: "KLee", email: "kim@example.com", pw: isaacHash},
+	})
+	_, isaac := c.hookUser("isaac.brock@example.com")
+	_, jane := c.hookUser("jane@example.com")
+	_, kim := c.hookUser("kim@example.com")
+	// As a load records them: with the source and the key of their record,
+	// by which the hook's attempts name their Okta user.
+	for ref, login := range map[int64]string{isaac: "isaac.brock@example.com", jane: "jane@example.com", kim: "kim@example.com"} {
+		if err := c.db.Write.Exec(`UPDATE okta_users SET source_id = ?, source_key = (SELECT r.source_key FROM staged_records r
+			JOIN extracts e ON e.id = r.extract_id WHERE e.source_id = ? AND r.attributes_json LIKE ?) WHERE id = ?`,
+			c.source.ID, c.source.ID, `%"`+login+`"%`, ref).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.signIn("isaac.brock@example.com", "Hello world!")
+	if got, err := c.svc.ProjectsAwaitingConfirmation(c.ctx); err != nil || len(got) != 0 {
+		t.Fatalf("projects awaiting a confirmation while every verified import is confirmed: %v %v", got, err)
+	}
+	if _, _, err := c.client.DeactivateEventHook(c.ctx, c.event.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.signIn("jane@example.com", "Hello world!")
+	if got, err := c.svc.ProjectsAwaitingConfirmation(c.ctx); err != nil || len(got) != 1 || got[0] != c.project.ID {
+		t.Fatalf("projects awaiting a confirmation: %v %v", got, err)
+	}
+	var totals []int
+	res, err := c.svc.ConfirmByProvider(c.ctx, c.project.ID, c.client, hook.ConfirmOptions{VerifiedOnly: true,
+		Progress: func(done, total int) { totals = append(totals, total) }})
+	if err != nil || res.Checked != 1 || res.Confirmed != 1 || res.Pending != 0 {
+		t.Fatalf("verified-only read-back: %+v %v, want Jane alone, confirmed", res, err)
+	}
+	if len(totals) == 0 || totals[0] != 1 {
+		t.Errorf("the read-back counted %v users to read, want 1 first", totals)
+	}
+	if s := c.importOf(jane); s.PasswordImportedAt == nil || s.ImportedVia != hook.ImportedViaProvider {
+		t.Errorf("jane after the read-back: %+v", s)
+	}
+	if s := c.importOf(isaac); s.ImportedVia != hook.ImportedViaEvent {
+		t.Errorf("isaac was read again: %+v", s)
+	}
+	if got, err := c.svc.ProjectsAwaitingConfirmation(c.ctx); err != nil || len(got) != 0 {
+		t.Errorf("projects awaiting a confirmation after the read-back: %v %v", got, err)
+	}
+}

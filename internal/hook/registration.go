@@ -413,15 +413,15 @@ func (s *Service) RegisterEventHook(ctx context.Context, projectID int64, public
 	return s.FindRegistration(ctx, projectID)
 }
 
-// ConfirmWithOkta reads back, in the project's org, up to limit of its hook
-// users Okta has not confirmed yet (0: all of them) and marks those whose
+// ConfirmWithOkta reads back, in the project's org, the hook users Okta has
+// not confirmed yet (up to opts.Limit; 0: all of them) and marks those whose
 // provider turned OKTA as migrated: the fallback when the event hook was
-// not registered or missed events (ConfirmByProvider). progress, if not
-// nil, is told how many users have been read of how many.
-func (s *Service) ConfirmWithOkta(ctx context.Context, projectID int64, limit int, progress func(done, total int)) (ConfirmResult, error) {
+// not registered or missed events (ConfirmByProvider with opts: Limit,
+// Progress and VerifiedOnly are the caller's; the pace is the default).
+func (s *Service) ConfirmWithOkta(ctx context.Context, projectID int64, opts ConfirmOptions) (ConfirmResult, error) {
 	_, client, err := s.orgHook(ctx, projectID)
 	if err != nil {
 		return ConfirmResult{}, err
 	}
-	return s.ConfirmByProvider(ctx, projectID, client, ConfirmOptions{Limit: limit, Progress: progress})
+	return s.ConfirmByProvider(ctx, projectID, client, ConfirmOptions{Limit: opts.Limit, Progress: opts.Progress, VerifiedOnly: opts.VerifiedOnly})
 }

@@ -3,7 +3,9 @@ package jobs_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/hook"
@@ -19,12 +21,19 @@ type fakeConfirmer struct {
 	gate  chan struct{}
 	// reached is closed once the first user was reported.
 	reached chan struct{}
+	// verifiedOnly records each call's option.
+	mu           sync.Mutex
+	verifiedOnly []bool
 }
 
-func (f *fakeConfirmer) ConfirmWithOkta(ctx context.Context, projectID int64, limit int, progress func(done, total int)) (hook.ConfirmResult, error) {
-	if limit != 0 {
+func (f *fakeConfirmer) ConfirmWithOkta(ctx context.Context, projectID int64, opts hook.ConfirmOptions) (hook.ConfirmResult, error) {
+	if opts.Limit != 0 {
 		return hook.ConfirmResult{}, apperr.Invalid("the job reads every user", nil)
 	}
+	f.mu.Lock()
+	f.verifiedOnly = append(f.verifiedOnly, opts.VerifiedOnly)
+	f.mu.Unlock()
+	progress := opts.Progress
 	progress(0, f.total)
 	for i := 1; i <= f.total; i++ {
 		progress(i, f.total)
@@ -112,5 +121,72 @@ func TestAReadBackLeftRunningByACrashRunsAgain(t *testing.T) {
 	t.Cleanup(func() { _ = next.Shutdown(context.Background()) })
 	if got := ended(t, next, w.p.ID, j.ID); got.Status != jobs.StatusSucceeded || !strings.Contains(got.Message, "2 confirmed migrated") {
 		t.Errorf("the read-back after the restart %+v", got)
+	}
+}
+
+// fixedCandidates is the list of projects awaiting confirmations.
+type fixedCandidates []int64
+
+func (f fixedCandidates) ProjectsAwaitingConfirmation(context.Context) ([]int64, error) {
+	return f, nil
+}
+
+// Ferry starts the scheduled read-backs by itself: for each project with
+// verified, unconfirmed users, at most one per interval (whoever started
+// the last), never beside an active one, and only of the verified users.
+func TestReadBacksAreScheduledForProjectsAwaitingConfirmation(t *testing.T) {
+	w := newWorld(t)
+	confirmer := &fakeConfirmer{total: 1, res: hook.ConfirmResult{Checked: 1, Confirmed: 1}}
+	r := w.runner(t, jobs.Options{Confirmer: confirmer})
+	both := fixedCandidates{w.p.ID, w.q.ID}
+	const every = 24 * time.Hour
+
+	started, err := r.ScheduleReadBacks(context.Background(), both, every)
+	if err != nil || len(started) != 2 {
+		t.Fatalf("first schedule: %+v %v", started, err)
+	}
+	for _, j := range started {
+		done := ended(t, r, j.ProjectID, j.ID)
+		if done.Status != jobs.StatusSucceeded || !done.Params.VerifiedOnly || done.CreatedByName != "Ferry (scheduled read-back)" ||
+			done.Label() != "checking with Okta the imports it has not confirmed (scheduled)" {
+			t.Errorf("scheduled read-back %+v", done)
+		}
+	}
+	confirmer.mu.Lock()
+	if len(confirmer.verifiedOnly) != 2 || !confirmer.verifiedOnly[0] || !confirmer.verifiedOnly[1] {
+		t.Errorf("the scheduled read-backs read every user: %v", confirmer.verifiedOnly)
+	}
+	confirmer.mu.Unlock()
+
+	// Within the interval: nothing more.
+	w.clock.Advance(every - time.Minute)
+	if started, err := r.ScheduleReadBacks(context.Background(), both, every); err != nil || len(started) != 0 {
+		t.Fatalf("within the interval: %+v %v", started, err)
+	}
+	// A person's read-back counts as the project's latest; while it runs,
+	// no other starts beside it.
+	w.clock.Advance(2 * time.Minute)
+	blocked := &fakeConfirmer{total: 2, gate: make(chan struct{}), reached: make(chan struct{})}
+	other := w.runner(t, jobs.Options{Confirmer: blocked})
+	asked, err := other.ConfirmImports(w.ctx, w.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-blocked.reached
+	started, err = r.ScheduleReadBacks(context.Background(), both, every)
+	if err != nil || len(started) != 1 || started[0].ProjectID != w.q.ID {
+		t.Fatalf("beside a running read-back: %+v %v", started, err)
+	}
+	close(blocked.gate)
+	ended(t, other, w.p.ID, asked.ID)
+	ended(t, r, w.q.ID, started[0].ID)
+	// A project no longer awaiting confirmations is left alone.
+	w.clock.Advance(every + time.Minute)
+	if started, err := r.ScheduleReadBacks(context.Background(), fixedCandidates{w.q.ID}, every); err != nil || len(started) != 1 || started[0].ProjectID != w.q.ID {
+		t.Fatalf("after another interval: %+v %v", started, err)
+	}
+	// Without the hook's service there is nothing to schedule.
+	if started, err := w.runner(t, jobs.Options{}).ScheduleReadBacks(context.Background(), both, every); err != nil || len(started) != 0 {
+		t.Errorf("without a confirmer: %+v %v", started, err)
 	}
 }

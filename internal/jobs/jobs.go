@@ -101,6 +101,10 @@ type Params struct {
 	Filter             string   `json:"filter,omitempty"`
 	Attributes         []string `json:"attributes,omitempty"`
 	PageSize           uint32   `json:"pageSize,omitempty"`
+
+	// confirm_imports: only the users the hook answered VERIFIED for (the
+	// scheduled read-back), not every unconfirmed user.
+	VerifiedOnly bool `json:"verifiedOnly,omitempty"`
 }
 
 // Result is what a finished job produced.
@@ -131,6 +135,9 @@ func (j Job) Label() string {
 	case KindValidate:
 		return "validating the staged data"
 	case KindConfirmImports:
+		if j.Params.VerifiedOnly {
+			return "checking with Okta the imports it has not confirmed (scheduled)"
+		}
 		return "checking with Okta which passwords it holds"
 	}
 	return j.Kind

@@ -46,7 +46,7 @@ type Validator interface {
 // has not confirmed yet and counts those whose provider turned OKTA as
 // migrated, telling progress how many it has read of how many.
 type ImportConfirmer interface {
-	ConfirmWithOkta(ctx context.Context, projectID int64, limit int, progress func(done, total int)) (hook.ConfirmResult, error)
+	ConfirmWithOkta(ctx context.Context, projectID int64, opts hook.ConfirmOptions) (hook.ConfirmResult, error)
 }
 
 // DirectoryReader is a directory search being read.
@@ -178,16 +178,16 @@ func (r *Runner) ConfirmImports(ctx context.Context, projectID int64) (*Job, err
 	if r.opts.Confirmer == nil {
 		return nil, apperr.Internal(errors.New("jobs: no password import hook service"))
 	}
-	return r.Submit(ctx, Spec{ProjectID: projectID, Kind: KindConfirmImports}, r.confirmImportsWork(projectID))
+	return r.Submit(ctx, Spec{ProjectID: projectID, Kind: KindConfirmImports}, r.confirmImportsWork(projectID, Params{}))
 }
 
-func (r *Runner) confirmImportsWork(projectID int64) Work {
+func (r *Runner) confirmImportsWork(projectID int64, params Params) Work {
 	return func(ctx context.Context, p *Progress) (Outcome, error) {
 		p.Note("Counting the users Okta has not confirmed yet…")
-		res, err := r.opts.Confirmer.ConfirmWithOkta(ctx, projectID, 0, func(done, total int) {
+		res, err := r.opts.Confirmer.ConfirmWithOkta(ctx, projectID, hook.ConfirmOptions{VerifiedOnly: params.VerifiedOnly, Progress: func(done, total int) {
 			p.Set(int64(done), int64(total))
 			p.Note(fmt.Sprintf("%s of %s user(s) read back from Okta.", plan.Thousands(int64(done)), plan.Thousands(int64(total))))
-		})
+		}})
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -196,6 +196,9 @@ func (r *Runner) confirmImportsWork(projectID int64) Work {
 			plan.Thousands(int64(res.Gone)), plan.Thousands(int64(res.Failed)))
 		if res.Checked+res.Gone+res.Failed == 0 {
 			msg = "Every user the password import hook serves is confirmed already (or none has been created in Okta yet): nothing to read."
+			if params.VerifiedOnly {
+				msg = "Okta has confirmed every import the hook verified: nothing to read."
+			}
 		}
 		if res.Failed > 0 {
 			msg += " Check again later for those (Ferry's log names them)."
@@ -227,7 +230,7 @@ func (r *Runner) work(j Job) (Work, error) {
 		if r.opts.Confirmer == nil {
 			return nil, errors.New("Ferry cannot reach the password import hook's settings here: check with Okta again.")
 		}
-		return r.confirmImportsWork(j.ProjectID), nil
+		return r.confirmImportsWork(j.ProjectID, j.Params), nil
 	}
 	return nil, fmt.Errorf("Ferry does not know how to run a job of kind %q again: start it again.", j.Kind)
 }
