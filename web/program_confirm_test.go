@@ -129,3 +129,30 @@ func TestBrowserEngineerChecksWithOktaWhichPasswordsItHolds(t *testing.T) {
 	b.screenshot(screenshotDir(t), "program-checked-with-okta.png")
 	b.assertClean("check with Okta")
 }
+
+// A read-back can be cancelled from its panel: the page says what that
+// keeps, and the program's page shows the job cancelled.
+func TestCancellingAReadBackKeepsWhatItConfirmed(t *testing.T) {
+	w := withHookUsersOneSignedIn(t)
+	eng := w.app.signedIn(w.engineer)
+	j := blockingJob(t, w.app, w.p.ID, 0, jobs.KindConfirmImports)
+	page := eng.get(w.path(fmt.Sprintf("/jobs/%d/cancel", j.ID)))
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "stop reading users back from Okta") ||
+		!strings.Contains(page.Body, "keep the users it found migrated counted as migrated") {
+		t.Fatalf("cancel page: %d %.400s", page.StatusCode, page.Body)
+	}
+	if back, _ := page.doc(t).Find(`a.btn[href]`).Last().Attr("href"); back != w.path("/program#confirm-job") {
+		t.Errorf("Keep it running leads to %q", back)
+	}
+	res := eng.post(w.path(fmt.Sprintf("/jobs/%d/cancel", j.ID)), url.Values{})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != w.path("/program#confirm-job") {
+		t.Fatalf("cancel: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	done := w.app.waitJob(w.p.ID, j.ID)
+	if done.Status != jobs.StatusCancelled || !strings.Contains(done.Message, "the users read before stay confirmed") {
+		t.Errorf("the cancelled read-back %+v", done)
+	}
+	if got := eng.get(w.path("/program")).doc(t).Find(fmt.Sprintf("#confirm-job #job-%d", j.ID)).Length(); got != 1 {
+		t.Error("the program's page does not show the cancelled read-back")
+	}
+}
