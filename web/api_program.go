@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -75,7 +77,25 @@ func (s *Server) apiStragglers(c echo.Context) error {
 	if err := s.auditStragglerSources(c, page.Items); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page)
+	out := apiStragglerPage{OrgURL: page.OrgURL, PeriodDays: page.PeriodDays, Cutoff: page.Cutoff, Total: page.Total, Items: page.Items}
+	if page.Next != 0 {
+		q := c.Request().URL.Query()
+		q.Set("after", strconv.FormatInt(page.Next, 10))
+		q.Set("limit", strconv.Itoa(pg.limit))
+		out.Next = c.Request().URL.Path + "?" + q.Encode()
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// apiStragglerPage is a page of stragglers as the API's long lists are:
+// Next is the path of the following page, absent on the last one.
+type apiStragglerPage struct {
+	OrgURL     string           `json:"orgUrl"`
+	PeriodDays int              `json:"periodDays"`
+	Cutoff     time.Time        `json:"cutoff"`
+	Total      int64            `json:"total"`
+	Items      []load.Straggler `json:"items"`
+	Next       string           `json:"next,omitempty"`
 }
 
 // apiEraseHashes erases the staged hashes at the end of the program: the

@@ -453,17 +453,18 @@ func TestProgramEraseWaitsForAPausedHashLoad(t *testing.T) {
 // (refused before the end, then with an override).
 func TestProgramThroughTheAPI(t *testing.T) {
 	w := newProgramWorld(t)
-	w.withHook(t, "ann@example.com", "bob@example.com", "cy@example.com")
+	w.withHook(t, "ann@example.com", "bob@example.com", "cy@example.com", "dan@example.com")
 	now := w.app.Clock.Now()
 	w.hookUser(t, "ann@example.com", now.Add(-10*24*time.Hour), &now)
 	bob := w.hookUser(t, "bob@example.com", now.Add(-3*24*time.Hour), nil)
 	w.hookUser(t, "cy@example.com", now.Add(-90*24*time.Hour), nil)
+	w.hookUser(t, "dan@example.com", now.Add(-80*24*time.Hour), nil)
 	w.attempt(t, now.Add(-time.Hour), hook.OutcomeUnverified, hook.CauseWrongPassword, 120, bob)
 	tok := w.app.mustToken(w.engineer)
 	base := fmt.Sprintf("/api/v1/projects/%d/program", w.p.ID)
 
 	d := apiDecode[hook.Dashboard](t, w.app.api(tok, "GET", base, nil), http.StatusOK)
-	if p := d.Population; p.Total != 3 || p.Migrated != 1 || p.Failed != 1 || p.Waiting != 1 || p.Stragglers != 1 || p.InPeriod != 1 {
+	if p := d.Population; p.Total != 4 || p.Migrated != 1 || p.Failed != 1 || p.Waiting != 2 || p.Stragglers != 2 || p.InPeriod != 1 {
 		t.Errorf("population %+v", p)
 	}
 	if len(d.Latency) != 2 || d.Latency[0].WindowSeconds != 86400 || d.Latency[0].MaxMS != 120 || len(d.Errors) != 1 || d.Errors[0].Cause != hook.CauseWrongPassword {
@@ -473,28 +474,40 @@ func TestProgramThroughTheAPI(t *testing.T) {
 		t.Errorf("end check %+v", d.End)
 	}
 
-	page := apiDecode[load.StragglerPage](t, w.app.api(tok, "GET", base+"/stragglers?limit=1", nil), http.StatusOK)
-	if page.Total != 1 || len(page.Items) != 1 || page.Items[0].Login != "cy@example.com" || page.Items[0].DaysWaiting != 90 || page.Next != 0 {
-		t.Errorf("stragglers %+v", page)
+	type stragglerPage struct {
+		OrgURL     string           `json:"orgUrl"`
+		PeriodDays int              `json:"periodDays"`
+		Cutoff     time.Time        `json:"cutoff"`
+		Total      int64            `json:"total"`
+		Items      []load.Straggler `json:"items"`
+		Next       string           `json:"next"`
+	}
+	page := apiDecode[stragglerPage](t, w.app.api(tok, "GET", base+"/stragglers?limit=1", nil), http.StatusOK)
+	if page.Total != 2 || len(page.Items) != 1 || page.Items[0].Login != "cy@example.com" || page.Items[0].DaysWaiting != 90 || page.Next == "" {
+		t.Fatalf("stragglers, first page %+v", page)
+	}
+	page = apiDecode[stragglerPage](t, w.app.api(tok, "GET", page.Next, nil), http.StatusOK)
+	if page.Total != 2 || len(page.Items) != 1 || page.Items[0].Login != "dan@example.com" || page.Next != "" {
+		t.Errorf("stragglers, second page %+v", page)
 	}
 	var views int64
 	if err := w.app.DB.Read.Model(&audit.Entry{}).Where("action = ? AND entity_type = ? AND entity_id = ?", audit.ActionView, "source", w.source.ID).
 		Count(&views).Error; err != nil {
 		t.Fatal(err)
 	}
-	if views != 1 {
-		t.Errorf("%d audited reads of the stragglers' logins, want 1", views)
+	if views != 2 {
+		t.Errorf("%d audited reads of the stragglers' logins, want one a page", views)
 	}
 	if res := w.app.api(w.app.mustToken(w.viewer), "GET", base+"/stragglers", nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a viewer reads the stragglers: %d", res.StatusCode)
 	}
 
-	// A longer period: Cy is inside it, and no straggler any more.
+	// A longer period: Cy and Dan are inside it, and no straggler is left.
 	saved := apiDecode[hook.ProgramSettings](t, w.app.api(tok, "PUT", base+"/settings", map[string]any{"version": 0, "periodDays": 120}), http.StatusOK)
 	if saved.PeriodDays != 120 || saved.Version != 1 {
 		t.Errorf("saved %+v", saved)
 	}
-	if page := apiDecode[load.StragglerPage](t, w.app.api(tok, "GET", base+"/stragglers", nil), http.StatusOK); page.Total != 0 || len(page.Items) != 0 {
+	if page := apiDecode[stragglerPage](t, w.app.api(tok, "GET", base+"/stragglers", nil), http.StatusOK); page.Total != 0 || len(page.Items) != 0 {
 		t.Errorf("stragglers after a longer period %+v", page)
 	}
 	res := w.app.api(tok, "PUT", base+"/settings", map[string]any{"version": 0, "periodDays": 30})
@@ -508,15 +521,15 @@ func TestProgramThroughTheAPI(t *testing.T) {
 		return n
 	}
 	res = w.app.api(tok, "POST", base+"/erase", map[string]any{"confirm": programProjectName})
-	if res.StatusCode != http.StatusConflict || !strings.Contains(res.Body, "cannot be erased yet") || stored() != 3 {
+	if res.StatusCode != http.StatusConflict || !strings.Contains(res.Body, "cannot be erased yet") || stored() != 4 {
 		t.Fatalf("an erase before the end: %d %s (%d records keep their hash)", res.StatusCode, res.Body, stored())
 	}
 	res = w.app.api(tok, "POST", base+"/erase", map[string]any{"confirm": "Acme", "override": true})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `"confirm"`) || stored() != 3 {
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `"confirm"`) || stored() != 4 {
 		t.Fatalf("an erase with the wrong name: %d %s", res.StatusCode, res.Body)
 	}
 	erased := apiDecode[hook.EraseResult](t, w.app.api(tok, "POST", base+"/erase", map[string]any{"confirm": programProjectName, "override": true}), http.StatusOK)
-	if erased.Records != 3 || !erased.Overridden || stored() != 0 {
+	if erased.Records != 4 || !erased.Overridden || stored() != 0 {
 		t.Errorf("erase %+v, %d records keep their hash", erased, stored())
 	}
 	var e audit.Entry
