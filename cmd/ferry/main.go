@@ -286,10 +286,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	runner.Start()
-	// The read-back of imports Okta has not confirmed, now and then, as jobs.
-	readBackCtx, stopReadBacks := context.WithCancel(ctx)
-	go runner.RunReadBackSchedule(readBackCtx, a.passwordHook, cfg.HookReadBack)
-	defer stopReadBacks()
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -297,6 +293,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			a.log.Warn("background jobs did not stop in time; they are resumed or marked at the next start", "error", err)
 		}
 	}()
+	// The read-back of imports Okta has not confirmed, now and then, as jobs
+	// (stopped before the workers are).
+	readBackCtx, stopReadBacks := context.WithCancel(ctx)
+	go runner.RunReadBackSchedule(readBackCtx, a.passwordHook, cfg.HookReadBack)
+	defer stopReadBacks()
 
 	// Loads into Okta: the runner resumes queued runs and takes over those
 	// whose owner died; a run a live `ferry load` owns is left to it.
