@@ -549,9 +549,8 @@ func (s *Service) estimate(ctx context.Context, client *okta.Client, in NewRun, 
 	}
 	limit := page.Response.RateLimit.Limit
 	rep.RateLimit = limit
-	perMinute := float64(limit) * in.RateShare
 	users := rep.Users - rep.AlreadyLoaded
-	rep.Estimate = time.Duration(float64(users) / perMinute * float64(time.Minute)).Round(time.Second)
+	rep.Estimate = estimate(users, limit, in.RateShare)
 	rep.FinishAt = in.Window.FinishAt(s.now(), rep.Estimate)
 	detail := fmt.Sprintf("About %s for %d users at %.0f %% of the org's %d creates a minute.",
 		humanDuration(rep.Estimate), users, in.RateShare*100, limit)

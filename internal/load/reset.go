@@ -120,14 +120,7 @@ type StragglerResetPlan struct {
 	// Staged counts hook users still STAGED (never activated): not
 	// stragglers, left out.
 	Staged int `json:"staged"`
-	// Overlap is how many of the users an unfinished reset already holds.
-	Overlap     int           `json:"overlap"`
-	OverlapRuns []string      `json:"overlapRuns,omitempty"`
-	Estimate    time.Duration `json:"estimate"`
-	FinishAt    time.Time     `json:"finishAt"`
-	RateLimit   int           `json:"rateLimit"`
-	GateOpen    bool          `json:"gateOpen"`
-	GateReasons []string      `json:"gateReasons,omitempty"`
+	RunOutlook
 	// Sentences say all of it plainly, for the page and the CLI.
 	Sentences []string `json:"sentences"`
 	users     []Straggler
@@ -197,41 +190,18 @@ func (s *Service) planStragglerReset(ctx context.Context, projectID int64, in *N
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}
-	if err := s.resetOverlap(ctx, projectID, sc.orgURL, p); err != nil {
-		return nil, err
-	}
-	gate, err := s.deps.Gate.LoadGate(ctx, projectID, p.Sandbox)
-	if err != nil {
-		return nil, err
-	}
-	p.GateOpen = p.Sandbox || gate.Open
-	if !p.GateOpen {
-		p.GateReasons = gate.Reasons
-	}
-	if p.RateLimit > 0 {
-		// One reset per user in the /api/v1 bucket; the read before it
-		// counts against the user-by-id bucket, which is larger.
-		perMinute := float64(p.RateLimit) * in.RateShare
-		p.Estimate = time.Duration(float64(p.Users) / perMinute * float64(time.Minute)).Round(time.Second)
-		p.FinishAt = in.Window.FinishAt(s.now(), p.Estimate)
-	}
-	p.Sentences = p.sentences(in)
-	return p, nil
-}
-
-// resetOverlap counts the plan's users an unfinished reset (queued,
-// running, paused, or stopped on a failure and resumable) already holds.
-func (s *Service) resetOverlap(ctx context.Context, projectID int64, orgURL string, p *StragglerResetPlan) error {
-	if len(p.users) == 0 {
-		return nil
-	}
 	ids := make([]string, len(p.users))
 	for i, u := range p.users {
 		ids[i] = u.OktaUserID
 	}
-	var err error
-	p.Overlap, p.OverlapRuns, err = s.overlap(ctx, projectID, orgURL, KindResetPassword, []string{StatePending, StateSending}, ids)
-	return err
+	// One reset per user in the /api/v1 bucket; the read before it counts
+	// against the user-by-id bucket, which is larger.
+	if err := s.outlook(ctx, projectID, sc.orgURL, KindResetPassword, []string{StatePending, StateSending}, ids, p.Sandbox,
+		p.Users, in.RateShare, in.Window, &p.RunOutlook); err != nil {
+		return nil, err
+	}
+	p.Sentences = p.sentences(in)
+	return p, nil
 }
 
 // sentences say the plan plainly, before the reset starts.

@@ -79,16 +79,9 @@ type WavePlan struct {
 	// activation.
 	Suspend        int `json:"suspend"`
 	ChangePassword int `json:"changePassword"`
-	// Overlap is how many of the users an unfinished wave already holds.
-	Overlap     int      `json:"overlap"`
-	OverlapRuns []string `json:"overlapRuns,omitempty"`
 	// Unmatched are the listed logins that are no staged user of Ferry's.
-	Unmatched   []string      `json:"unmatched,omitempty"`
-	Estimate    time.Duration `json:"estimate"`
-	FinishAt    time.Time     `json:"finishAt"`
-	RateLimit   int           `json:"rateLimit"`
-	GateOpen    bool          `json:"gateOpen"`
-	GateReasons []string      `json:"gateReasons,omitempty"`
+	Unmatched []string `json:"unmatched,omitempty"`
+	RunOutlook
 	// Sentences say all of it plainly, for the page.
 	Sentences []string `json:"sentences"`
 	users     []waveUser
@@ -263,21 +256,12 @@ func (s *Service) planWave(ctx context.Context, projectID int64, in *NewWave) (*
 		}
 	}
 	p.Users = len(p.users)
-	if err := s.waveOverlap(ctx, projectID, orgURL, p); err != nil {
+	ids := make([]string, len(p.users))
+	for i, u := range p.users {
+		ids[i] = u.oktaID
+	}
+	if err := s.outlook(ctx, projectID, orgURL, KindActivate, nil, ids, p.Sandbox, requests, in.RateShare, in.Window, &p.RunOutlook); err != nil {
 		return nil, err
-	}
-	gate, err := s.deps.Gate.LoadGate(ctx, projectID, p.Sandbox)
-	if err != nil {
-		return nil, err
-	}
-	p.GateOpen = p.Sandbox || gate.Open
-	if !p.GateOpen {
-		p.GateReasons = gate.Reasons
-	}
-	if p.RateLimit > 0 {
-		perMinute := float64(p.RateLimit) * in.RateShare
-		p.Estimate = time.Duration(float64(requests) / perMinute * float64(time.Minute)).Round(time.Second)
-		p.FinishAt = in.Window.FinishAt(s.now(), p.Estimate)
 	}
 	p.Sentences = p.sentences(in)
 	return p, nil
@@ -388,19 +372,54 @@ func profileText(raw string) map[string]string {
 	return out
 }
 
-// waveOverlap counts the plan's users an unfinished wave (queued, running,
-// paused, or stopped on a failure and resumable) already holds.
-func (s *Service) waveOverlap(ctx context.Context, projectID int64, orgURL string, p *WavePlan) error {
-	if len(p.users) == 0 {
-		return nil
+// RunOutlook is what a planned run — an activation wave, the stragglers'
+// reset — would meet before it starts: the users an unfinished run of its
+// kind already holds, how long it would take, and the legal gate. The
+// plans embed it (its fields stand in their JSON as their own).
+type RunOutlook struct {
+	// Overlap is how many of the users an unfinished run of the kind
+	// already holds; OverlapRuns names those runs.
+	Overlap     int      `json:"overlap"`
+	OverlapRuns []string `json:"overlapRuns,omitempty"`
+	// Estimate and FinishAt are zero when the org did not say its RateLimit
+	// (a minute, of the calls the run makes).
+	Estimate    time.Duration `json:"estimate"`
+	FinishAt    time.Time     `json:"finishAt"`
+	RateLimit   int           `json:"rateLimit"`
+	GateOpen    bool          `json:"gateOpen"`
+	GateReasons []string      `json:"gateReasons,omitempty"`
+}
+
+// outlook fills o (whose RateLimit the caller read from the org) for a run
+// of kind over the Okta users ids — held by an unfinished run in the item
+// states given, or in any — making requests calls at share of the limit,
+// working only in window. The sandbox needs no legal sign-off.
+func (s *Service) outlook(ctx context.Context, projectID int64, orgURL, kind string, states, ids []string, sandbox bool,
+	requests int, share float64, window *Window, o *RunOutlook) error {
+	if len(ids) > 0 {
+		var err error
+		if o.Overlap, o.OverlapRuns, err = s.overlap(ctx, projectID, orgURL, kind, states, ids); err != nil {
+			return err
+		}
 	}
-	ids := make([]string, len(p.users))
-	for i, u := range p.users {
-		ids[i] = u.oktaID
+	gate, err := s.deps.Gate.LoadGate(ctx, projectID, sandbox)
+	if err != nil {
+		return err
 	}
-	var err error
-	p.Overlap, p.OverlapRuns, err = s.overlap(ctx, projectID, orgURL, KindActivate, nil, ids)
-	return err
+	o.GateOpen = sandbox || gate.Open
+	if !o.GateOpen {
+		o.GateReasons = gate.Reasons
+	}
+	if o.RateLimit > 0 {
+		o.Estimate = estimate(requests, o.RateLimit, share)
+		o.FinishAt = window.FinishAt(s.now(), o.Estimate)
+	}
+	return nil
+}
+
+// estimate is how long requests calls take at share of limit a minute.
+func estimate(requests, limit int, share float64) time.Duration {
+	return time.Duration(float64(requests) / (float64(limit) * share) * float64(time.Minute)).Round(time.Second)
 }
 
 // overlap counts the Okta users (ids) that an unfinished run of the kind
