@@ -147,9 +147,12 @@ type OrgFinder interface {
 	Find(ctx context.Context, projectID int64) (*orgs.Connection, error)
 }
 
-// ExtractFinder lists a project's current extracts (staging.Service).
+// ExtractFinder lists a project's current extracts and reads one staged
+// record with its profile (staging.Service).
 type ExtractFinder interface {
 	CurrentExtracts(ctx context.Context, projectID int64) ([]staging.Extract, error)
+	FindRecordByID(ctx context.Context, projectID, recordID int64) (*staging.StagedRecord, *staging.Extract, error)
+	FindProfileJSON(ctx context.Context, recordID int64) (string, error)
 }
 
 // PasswordSettings finds a source's password settings (credentials.Service).

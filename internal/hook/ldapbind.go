@@ -34,7 +34,6 @@ import (
 
 	"github.com/ferry-migrate/ferry/internal/apperr"
 	"github.com/ferry-migrate/ferry/internal/audit"
-	"github.com/ferry-migrate/ferry/internal/staging"
 	"github.com/ferry-migrate/ferry/internal/staging/ldapextract"
 )
 
@@ -684,7 +683,7 @@ func (s *Service) bindCheck(ctx context.Context, c *Config, cand candidate, pass
 		// which many servers accept: never send one.
 		return unverified(CauseWrongPassword), true
 	}
-	identity, err := s.bindIdentity(ctx, set, cand.recordID)
+	identity, err := s.bindIdentity(ctx, set, cand)
 	if err != nil {
 		var no errNoIdentity
 		if errors.As(err, &no) {
@@ -724,34 +723,32 @@ func directoryKey(raw string) string {
 
 // bindIdentity reads the record (Ferry's edits applied) and renders the
 // template over it.
-func (s *Service) bindIdentity(ctx context.Context, set *BindSettings, recordID int64) (string, error) {
+func (s *Service) bindIdentity(ctx context.Context, set *BindSettings, cand candidate) (string, error) {
 	bt, msg := parseBindTemplate(set.BindTemplate)
 	if bt == nil {
 		return "", errNoIdentity{"the saved template is not valid (" + msg + ")"}
 	}
-	var recs []staging.StagedRecord
-	if err := s.db.Read.WithContext(ctx).Where("id = ?", recordID).Limit(1).Find(&recs).Error; err != nil {
-		return "", err
-	}
-	if len(recs) == 0 {
+	rec, _, err := s.deps.Extracts.FindRecordByID(ctx, cand.projectID, cand.recordID)
+	if apperr.Is(err, apperr.CodeNotFound) {
 		return "", errNoIdentity{"the record is gone"}
+	}
+	if err != nil {
+		return "", err
 	}
 	login := ""
 	if bt.usesLogin {
-		var profiles []string
-		if err := s.db.Read.WithContext(ctx).Table("staged_profiles").Where("record_id = ?", recordID).Limit(1).Pluck("profile_json", &profiles).Error; err != nil {
+		profile, err := s.deps.Extracts.FindProfileJSON(ctx, cand.recordID)
+		if err != nil {
 			return "", err
 		}
-		if len(profiles) > 0 {
-			var p struct {
-				Login string `json:"login"`
-			}
-			if json.Unmarshal([]byte(profiles[0]), &p) == nil {
-				login = p.Login
-			}
+		var p struct {
+			Login string `json:"login"`
+		}
+		if profile != "" && json.Unmarshal([]byte(profile), &p) == nil {
+			login = p.Login
 		}
 	}
-	return bt.identity(recs[0].Effective(), recs[0].SourceKey, login)
+	return bt.identity(rec.Effective(), rec.SourceKey, login)
 }
 
 // bind binds once as identity, within min(the bind timeout, what is left of

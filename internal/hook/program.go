@@ -127,10 +127,12 @@ type ProgramLoads interface {
 	ErasePasswordHashes(ctx context.Context, projectID int64) (load.HashErasure, error)
 }
 
-// ProgramExtracts finds a project's current extracts and erases attributes
-// from a source's staged records (staging.Service, which owns them).
+// ProgramExtracts finds a project's extracts (current, or all of them) and
+// erases attributes from a source's staged records (staging.Service, which
+// owns them).
 type ProgramExtracts interface {
 	ExtractFinder
+	FindExtracts(ctx context.Context, projectID, sourceID int64) ([]staging.Extract, error)
 	EraseAttributes(ctx context.Context, projectID, sourceID int64, names []string) (records, extracts int64, err error)
 }
 
@@ -963,11 +965,11 @@ func (p *Program) endCheck(ctx context.Context, projectID int64, c *Config, sett
 				plural(recent, "sign-in", "sign-ins"), QuietDays))
 		}
 	}
-	var loading int64
-	if err := p.db.Read.WithContext(ctx).Model(&staging.Extract{}).Where("project_id = ? AND status = ?", projectID, staging.StatusLoading).Count(&loading).Error; err != nil {
-		return nil, apperr.Internal(err)
+	extracts, err := p.deps.Extracts.FindExtracts(ctx, projectID, 0)
+	if err != nil {
+		return nil, err
 	}
-	if loading > 0 {
+	if slices.ContainsFunc(extracts, func(e staging.Extract) bool { return e.Status == staging.StatusLoading }) {
 		out.Reasons = append(out.Reasons, "An extract is being staged: wait until it is done, so that the erase reaches its records too.")
 	}
 	runs, err := p.deps.Loads.UnfinishedHashRuns(ctx, projectID)

@@ -610,3 +610,28 @@ func TestProgramEraseWaitsForARunThatMayStillSendHashes(t *testing.T) {
 		t.Errorf("audit %s %v", e.AfterJSON, err)
 	}
 }
+
+// An extract still being staged holds up the end: its records would miss
+// the erase.
+func TestProgramEndWaitsForAnExtractBeingStaged(t *testing.T) {
+	w, now := seedProgram(t)
+	ready := func() []string {
+		t.Helper()
+		check, err := w.prog.EndCheck(w.ctx, w.project.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return check.Reasons
+	}
+	reason := "An extract is being staged"
+	if strings.Contains(strings.Join(ready(), " "), reason) {
+		t.Fatal("the end check sees an extract being staged before there is one")
+	}
+	if err := w.db.Write.Exec(`INSERT INTO extracts (project_id, source_id, status, format, file_name, created_at) VALUES (?, ?, ?, 'csv', 'late.csv', ?)`,
+		w.project.ID, w.source.ID, staging.StatusLoading, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(ready(), " "), reason) {
+		t.Errorf("the end check does not wait for the extract being staged: %q", ready())
+	}
+}
