@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -155,4 +156,62 @@ func TestCancellingAReadBackKeepsWhatItConfirmed(t *testing.T) {
 	if got := eng.get(w.path("/program")).doc(t).Find(fmt.Sprintf("#confirm-job #job-%d", j.ID)).Length(); got != 1 {
 		t.Error("the program's page does not show the cancelled read-back")
 	}
+}
+
+// In a real browser, two months on: the engineer sends the stragglers a
+// password reset from the program's page (the plan first, the project's
+// name typed, a wrong one refused next to the field), then ends the
+// program once the end check is ready, and the staged hashes are gone.
+func TestBrowserEngineerResetsTheStragglersAndEndsTheProgram(t *testing.T) {
+	findChromium(t)
+	w := withHookUsersOneSignedIn(t)
+	// Two months pass (the users were created two months earlier too).
+	w.app.Clock.Advance(61 * 24 * time.Hour)
+	if err := w.app.DB.Write.Exec(`UPDATE okta_users SET created_at = ? WHERE project_id = ?`, w.app.Clock.Now().Add(-61*24*time.Hour), w.p.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	b := newChromeTab(t, w.app)
+	b.signIn(w.engineer.Email)
+	b.open(w.path("/program"))
+	b.follow(`#stragglers-reset a.btn`)
+	if got := b.text("#reset-sentences"); !strings.Contains(got, "3 users Ferry loaded with the password import hook") {
+		t.Errorf("the reset's plan says: %q", got)
+	}
+	b.assertClean("the reset's plan")
+	b.typeInto("f-confirm_name", "Not the project")
+	b.do("send the resets with the wrong name", chromedp.Click("#start"), chromedp.WaitVisible(".field.invalid #f-confirm_name"))
+	// The refusal answers 422, which the browser logs; anything else is a problem.
+	for _, p := range b.takeProblems() {
+		if !strings.Contains(p, "status of 422") {
+			t.Errorf("the refused reset reported: %s", p)
+		}
+	}
+	b.replaceValue("f-confirm_name", w.p.Name)
+	b.follow("#start")
+	var runID int64
+	if err := w.app.DB.Read.Model(&load.Run{}).Where("project_id = ? AND kind = ?", w.p.ID, load.KindResetPassword).Pluck("id", &runID).Error; err != nil || runID == 0 {
+		t.Fatalf("no reset run was started (%v)", err)
+	}
+	if run := w.waitRun(t, runID); run.Status != load.StatusDone {
+		t.Fatalf("the reset run %s: %s", run.Status, run.Message)
+	}
+
+	b.open(w.path("/program"))
+	b.follow("#program-erase-link")
+	// The reset read the one who signed in first and found the password in
+	// Okta (confirmed); the others were sent a reset: nothing is in the way.
+	if got := b.text("#erase-ready"); !strings.Contains(got, "found nothing in the way") {
+		t.Errorf("the end check: %q", got)
+	}
+	b.assertClean("the erase's confirmation")
+	b.typeInto("f-confirm_name", w.p.Name)
+	b.follow(`#erase-form button.danger`)
+	if got := b.flash(); !strings.Contains(got, "The staged password hashes are erased: 3 records changed.") {
+		t.Errorf("after the erase: %q", got)
+	}
+	var withHash int64
+	if err := w.app.DB.Read.Table("staged_records").Where("attributes_json LIKE ?", "%userPassword%").Count(&withHash).Error; err != nil || withHash != 0 {
+		t.Errorf("%d staged records still hold the hash (%v)", withHash, err)
+	}
+	b.assertClean("the erase")
 }
